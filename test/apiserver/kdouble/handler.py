@@ -10,7 +10,7 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
-from . import conversion, protobuf, registry, reviews, tables, util
+from . import conversion, openapi, protobuf, registry, reviews, tables, util
 from .errors import ApiError, bad_request, not_found, success_status
 from .selection import FieldSelector, LabelSelector
 from .store import TooOld
@@ -298,6 +298,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, self.app.version_info())
         if path.startswith("/openapi/") or path.startswith("/swagger"):
             self._authorize({"verb": "get", "path": path})
+            doc = openapi.lookup(path)
+            if doc is not None:
+                return self.send_json(200, doc)
             raise ApiError(404, "the server could not find the requested resource", "NotFound")
         mode = accept_mode(self.headers.get("Accept"))
         disc = self._discovery(path, mode)
@@ -353,10 +356,15 @@ class Handler(BaseHTTPRequestHandler):
     def _decode(self, body, res, expect_kind=None):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         if ctype == "application/vnd.kubernetes.protobuf":
+            unknown = []
             try:
-                return protobuf.decode_object(body)
+                obj = protobuf.decode_object(body, unknown)
             except protobuf.ProtobufError as e:
                 raise bad_request("unable to decode protobuf body: %s" % e)
+            if unknown:
+                self.app.log("protobuf body: skipped fields without a table entry: %s"
+                             % ", ".join("%s.%d" % u for u in sorted(set(unknown))))
+            return obj
         if not body.strip():
             raise bad_request("the body of the request was empty")
         if ctype in ("application/json", "application/yaml", "*/*", "") or \

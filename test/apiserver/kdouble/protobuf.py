@@ -90,10 +90,6 @@ PTR, REP, INLINE = 1, 2, 4
 M = {}
 
 
-def msg(name, **kw):
-    pass
-
-
 M["TypeMeta"] = {1: ("apiVersion", "s", 0), 2: ("kind", "s", 0)}
 M["Unknown"] = {1: ("typeMeta", "TypeMeta", 0), 2: ("raw", "b", 0),
                 3: ("contentEncoding", "s", 0), 4: ("contentType", "s", 0)}
@@ -360,10 +356,6 @@ def _scalar(typ, wt, v):
     raise ProtobufError("unknown scalar type %s" % typ)
 
 
-def _is_zero(v):
-    return v in ("", 0, False) and not (v is False and False)
-
-
 def _special(typ, v):
     """Messages with a non-object JSON form."""
     if typ == "Time":
@@ -398,7 +390,7 @@ def _special(typ, v):
 _NOT_SPECIAL = object()
 
 
-def _value(typ, wt, v):
+def _value(typ, wt, v, unknown=None):
     if typ in SCALARS:
         return _scalar(typ, wt, v)
     if wt != 2:
@@ -406,16 +398,16 @@ def _value(typ, wt, v):
     sp = _special(typ, v)
     if sp is not _NOT_SPECIAL:
         return sp
-    return decode_message(v, typ)
+    return decode_message(v, typ, unknown)
 
 
-def _map_entry(buf, vtyp):
+def _map_entry(buf, vtyp, unknown=None):
     key, val = "", None
     for fno, wt, v in fields(buf):
         if fno == 1:
             key = v.decode()
         elif fno == 2:
-            val = _value(vtyp, wt, v)
+            val = _value(vtyp, wt, v, unknown)
     if val is None:
         val = {"s": "", "b": "", "Quantity": "0"}.get(vtyp, [] if vtyp == "ExtraValue" else {})
     return key, val
@@ -429,12 +421,12 @@ def decode_message(buf, name, unknown=None):
     for fno, wt, v in fields(buf):
         f = schema.get(fno)
         if f is None:
-            if unknown is not None:
+            if unknown is not None and name != "Empty":
                 unknown.append((name, fno))
             continue
         jname, typ, flags = f
         if typ.startswith("map:"):
-            k, val = _map_entry(v, typ[4:])
+            k, val = _map_entry(v, typ[4:], unknown)
             out.setdefault(jname, {})[k] = val
             continue
         if flags & REP:
@@ -444,9 +436,9 @@ def decode_message(buf, name, unknown=None):
                     x, pos = _varint(v, pos)
                     lst.append(_scalar(typ, 0, x))
                 continue
-            out.setdefault(jname, []).append(_value(typ, wt, v))
+            out.setdefault(jname, []).append(_value(typ, wt, v, unknown))
             continue
-        val = _value(typ, wt, v)
+        val = _value(typ, wt, v, unknown)
         if flags & INLINE:
             if isinstance(val, dict):
                 out.update(val)
@@ -461,8 +453,9 @@ def decode_message(buf, name, unknown=None):
     return out
 
 
-def decode_object(body):
-    """A JSON-shaped dict for a protobuf-encoded request body."""
+def decode_object(body, unknown=None):
+    """A JSON-shaped dict for a protobuf-encoded request body; fields without a
+    table entry are skipped and reported as (message, field number) in `unknown`."""
     if not body.startswith(MAGIC):
         raise ProtobufError("missing k8s protobuf magic prefix")
     unk = decode_message(body[len(MAGIC):], "Unknown")
@@ -475,7 +468,7 @@ def decode_object(body):
         raise ProtobufError("protobuf bodies of kind %r are not supported by the double; "
                             "send JSON" % kind)
     raw = base64.b64decode(unk.get("raw", ""))
-    obj = decode_message(raw, mname)
+    obj = decode_message(raw, mname, unknown)
     if tm.get("apiVersion"):
         obj["apiVersion"] = tm["apiVersion"]
     obj["kind"] = kind
