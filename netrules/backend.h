@@ -1,0 +1,27 @@
+// The boundary to the kernel's iptables: one restore payload in, save text out. The real
+// implementation execs iptables-restore/iptables-save (iptables_backend.h); tests use FakeBackend.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/base/result.h"
+
+namespace knode::netrules {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // One transaction: `iptables-restore --noflush --counters` fed with payload.
+  virtual Status restore(std::string_view payload) = 0;
+  // iptables-save output of every table.
+  virtual Result<std::string> save() = 0;
+  // The rules of one chain (texts after "-A <chain> "), or nullopt when the chain does not exist
+  // (`iptables -t table -S chain`). Used by the canary check.
+  virtual Result<std::optional<std::vector<std::string>>> list_chain(std::string_view table,
+                                                                     std::string_view chain) = 0;
+};
+
+}  // namespace knode::netrules

@@ -1,0 +1,94 @@
+// Keeps iptables in step with the desired services: desired state → diff against what was
+// programmed → one `iptables-restore --noflush` transaction.
+//
+//  - A full sync (at start, after any failure, after a flush seen by the canary, on request)
+//    reads the tables with iptables-save, compares every chain we own with what it should hold
+//    (canonical rule forms) and writes only the chains that differ, the missing jumps and the
+//    deletion of stale service chains. A restarted proxy with its rules in place writes nothing.
+//  - A partial sync rebuilds only the services that changed since the last sync, rewrites their
+//    changed KUBE-SVC/SVL/EXT/FW/SEP chains, deletes the chains they no longer use, and edits the
+//    shared chains (KUBE-SERVICES, KUBE-NODEPORTS, …) line by line (-D / -I at the right position)
+//    instead of rewriting them, so one endpoint change costs the same at 10 or 10 000 services.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/base/result.h"
+#include "netrules/backend.h"
+#include "netrules/conntrack.h"
+#include "netrules/iptables_ruleset.h"
+#include "netrules/model.h"
+
+namespace knode::netrules {
+
+struct SyncResult {
+  bool full = false;        // a full sync (save + compare) rather than a partial one
+  bool restored = false;    // a payload was written (false: nothing to change)
+  size_t chains_written = 0;
+  size_t chains_deleted = 0;
+  size_t rule_lines = 0;    // -A/-I/-D lines in the payload
+  std::string payload;      // what was written ("" when nothing)
+  ConntrackCleanup conntrack;  // flows to delete now that the rules are in place
+};
+
+class IptablesSyncer {
+ public:
+  IptablesSyncer(Backend& backend, NodeSettings node);
+
+  // Adds or replaces one service port with its endpoints (the complete set).
+  void update_service(ServicePort port, std::vector<Endpoint> endpoints);
+  void delete_service(const ServicePortName& name);
+  // Node settings changes need a full sync.
+  void set_node_settings(NodeSettings node);
+  void request_full_sync() { needs_full_sync_ = true; }
+  bool full_sync_pending() const { return needs_full_sync_; }
+  size_t service_count() const { return services_.size(); }
+
+  // Computes and applies the difference in one transaction. On failure the next sync is full.
+  Result<SyncResult> sync();
+
+  // Checks the KUBE-PROXY-CANARY chains (mangle, nat, filter). Returns false and requests a full
+  // sync when one is missing or was flushed. Only meaningful after a successful sync.
+  Result<bool> check_canaries();
+
+  // The complete payload for empty tables (for --dry-run and golden tests); no I/O.
+  std::string full_payload() const;
+
+ private:
+  struct Programmed {
+    std::vector<std::pair<std::string, uint64_t>> chains;  // owned nat chains and rule hashes
+    std::array<std::vector<std::string>, kSharedChainCount> shared;
+    bool has_endpoints = false;
+    std::vector<std::string> reachable_ips;  // endpoint IPs behind the rules (conntrack cleanup)
+    ServicePort port;                        // as programmed (conntrack cleanup of old IPs)
+  };
+  struct Entry {
+    bool present = false;  // false: deleted, waiting for the next sync to remove its rules
+    ServicePort port;
+    std::vector<Endpoint> endpoints;
+    bool programmed = false;
+    Programmed prog;
+  };
+
+  bool large_cluster_mode() const;
+  Result<SyncResult> full_sync();
+  Result<SyncResult> partial_sync();
+  void commit_entry(Entry& e, const ServiceRuleset& rs);
+  void add_conntrack_cleanup(const Entry& e, const ServiceRuleset* rs, ConntrackCleanup& out) const;
+
+  Backend& backend_;
+  NodeSettings node_;
+  std::map<ServicePortName, Entry> services_;
+  std::set<ServicePortName> dirty_;
+  size_t total_endpoints_ = 0;
+  bool needs_full_sync_ = true;
+  bool programmed_large_mode_ = false;
+};
+
+}  // namespace knode::netrules
