@@ -1,0 +1,177 @@
+#include "agent/kube/client/informer.h"
+
+#include "agent/base/log.h"
+
+namespace knode::kube {
+
+Informer::Informer(std::shared_ptr<Client> client, InformerOptions options) : opts_(std::move(options)) {
+  if (opts_.queue_capacity == 0) opts_.queue_capacity = 1;
+  reflector_ = Reflector::create(std::move(client), &store_, opts_.reflector);
+  store_.set_observer([this](Delta&& d) { enqueue(std::move(d)); });
+  reflector_->on_replaced([this] {
+    std::lock_guard lk(mu_);
+    if (!sync_marked_) {
+      sync_marked_ = true;
+      sync_seq_ = seq_;
+      cv_.notify_all();
+    }
+  });
+}
+
+Informer::~Informer() { stop(); }
+
+void Informer::add_handler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
+
+void Informer::start() {
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { run_handlers(); });
+  reflector_->start();
+}
+
+void Informer::stop() {
+  if (reflector_) reflector_->stop();
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::has_synced() const {
+  std::lock_guard lk(mu_);
+  return sync_marked_ && done_seq_ >= sync_seq_;
+}
+
+bool Informer::wait_for_sync(std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(mu_);
+  return cv_.wait_for(lk, timeout, [&] { return stopping_ || (sync_marked_ && done_seq_ >= sync_seq_); }) &&
+         !stopping_;
+}
+
+InformerStats Informer::stats() const {
+  std::lock_guard lk(mu_);
+  InformerStats s = stats_;
+  s.queued = queue_.size();
+  return s;
+}
+
+// Runs with the store's lock held (on the reflector's thread).
+void Informer::enqueue(Delta&& d) {
+  std::lock_guard lk(mu_);
+  uint64_t seq = ++seq_;
+  if (stopping_) return;
+  if (resync_needed_) return;  // the coming resync's snapshot covers this change
+  if (queue_.size() >= opts_.queue_capacity) {
+    queue_.clear();
+    resync_needed_ = true;
+    ++stats_.overflows;
+    cv_.notify_all();
+    return;
+  }
+  queue_.push_back(Item{d.type, std::move(d.key), std::move(d.obj), seq});
+  if (queue_.size() == 1) cv_.notify_all();
+}
+
+void Informer::run_handlers() {
+  for (;;) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return stopping_ || resync_needed_ || !queue_.empty(); });
+    if (stopping_) return;
+    if (resync_needed_) {
+      lk.unlock();
+      resync();
+      continue;
+    }
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    lk.unlock();
+    deliver(item);
+    lk.lock();
+    done_seq_ = item.seq;
+    ++stats_.delivered;
+    if (sync_marked_ && done_seq_ == sync_seq_) cv_.notify_all();
+  }
+}
+
+namespace {
+template <class F>
+void guarded(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log::error_msg("Event handler threw", "handler", what, "error", std::string(e.what()));
+  }
+}
+}  // namespace
+
+void Informer::deliver(const Item& item) {
+  if (item.type == Delta::Type::Deleted) {
+    auto it = delivered_.find(item.key);
+    if (it == delivered_.end()) return;  // the handlers never saw it
+    ObjectPtr last = item.obj ? item.obj : it->second;
+    delivered_.erase(it);
+    for (auto& h : handlers_)
+      if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
+    return;
+  }
+  auto [it, inserted] = delivered_.try_emplace(item.key, item.obj);
+  if (inserted) {
+    for (auto& h : handlers_)
+      if (h.on_add) guarded("add", [&] { h.on_add(item.obj); });
+    return;
+  }
+  if (it->second == item.obj) return;
+  ObjectPtr old = std::move(it->second);
+  it->second = item.obj;
+  for (auto& h : handlers_)
+    if (h.on_update) guarded("update", [&] { h.on_update(old, item.obj); });
+}
+
+void Informer::resync() {
+  uint64_t upto = 0;
+  Store::Snapshot snap = store_.snapshot([&] {
+    std::lock_guard lk(mu_);
+    queue_.clear();
+    resync_needed_ = false;
+    upto = seq_;
+  });
+  log::warning("Informer handler queue overflowed; resyncing handlers from the cache", "informer",
+               opts_.reflector.name, "objects", snap.size());
+  uint64_t calls = 0;
+  for (auto it = delivered_.begin(); it != delivered_.end();) {
+    if (snap.count(it->first)) {
+      ++it;
+      continue;
+    }
+    ObjectPtr last = it->second;
+    it = delivered_.erase(it);
+    ++calls;
+    for (auto& h : handlers_)
+      if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
+  }
+  for (auto& [key, obj] : snap) {
+    auto [it, inserted] = delivered_.try_emplace(key, obj);
+    if (inserted) {
+      ++calls;
+      for (auto& h : handlers_)
+        if (h.on_add) guarded("add", [&] { h.on_add(obj); });
+    } else if (it->second != obj) {
+      ObjectPtr old = std::move(it->second);
+      it->second = obj;
+      ++calls;
+      for (auto& h : handlers_)
+        if (h.on_update) guarded("update", [&] { h.on_update(old, obj); });
+    }
+  }
+  for (auto& h : handlers_)
+    if (h.on_resync) guarded("resync", [&] { h.on_resync(); });
+  std::lock_guard lk(mu_);
+  if (upto > done_seq_) done_seq_ = upto;
+  stats_.delivered += calls;
+  ++stats_.resyncs;
+  cv_.notify_all();
+}
+
+}  // namespace knode::kube

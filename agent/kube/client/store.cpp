@@ -1,0 +1,202 @@
+#include "agent/kube/client/store.h"
+
+#include <mutex>
+
+namespace knode::kube {
+
+namespace json = boost::json;
+
+namespace {
+const json::object* metadata(const json::value& obj) {
+  auto* o = obj.if_object();
+  if (!o) return nullptr;
+  auto* md = o->if_contains("metadata");
+  return md ? md->if_object() : nullptr;
+}
+std::string_view meta_string(const json::value& obj, std::string_view field) {
+  auto* md = metadata(obj);
+  if (!md) return {};
+  auto* v = md->if_contains(field);
+  if (!v || !v->is_string()) return {};
+  return v->get_string();
+}
+}  // namespace
+
+std::string object_key(const json::value& obj) {
+  auto name = meta_string(obj, "name");
+  if (name.empty()) return {};
+  auto ns = meta_string(obj, "namespace");
+  if (ns.empty()) return std::string(name);
+  std::string k;
+  k.reserve(ns.size() + 1 + name.size());
+  k += ns;
+  k += '/';
+  k += name;
+  return k;
+}
+
+std::string resource_version(const json::value& obj) { return std::string(meta_string(obj, "resourceVersion")); }
+
+std::vector<std::string> namespace_index(const json::value& obj) {
+  auto ns = meta_string(obj, "namespace");
+  return {std::string(ns)};
+}
+
+Store::Store() = default;
+Store::~Store() = default;
+
+void Store::add_indexer(std::string name, IndexFunc fn) {
+  std::unique_lock lk(mu_);
+  Index idx{std::move(fn), {}};
+  for (auto& [key, obj] : items_)
+    for (auto& v : idx.fn(*obj)) idx.values[v].insert(key);
+  indexes_[std::move(name)] = std::move(idx);
+}
+
+void Store::set_observer(Observer fn) {
+  std::unique_lock lk(mu_);
+  observer_ = std::move(fn);
+}
+
+ObjectPtr Store::get(std::string_view key) const {
+  std::shared_lock lk(mu_);
+  auto it = items_.find(std::string(key));
+  return it == items_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> Store::list() const {
+  std::shared_lock lk(mu_);
+  std::vector<ObjectPtr> out;
+  out.reserve(items_.size());
+  for (auto& [_, o] : items_) out.push_back(o);
+  return out;
+}
+
+std::vector<std::string> Store::keys() const {
+  std::shared_lock lk(mu_);
+  std::vector<std::string> out;
+  out.reserve(items_.size());
+  for (auto& [k, _] : items_) out.push_back(k);
+  return out;
+}
+
+std::vector<ObjectPtr> Store::by_index(std::string_view index, std::string_view value) const {
+  std::shared_lock lk(mu_);
+  std::vector<ObjectPtr> out;
+  auto it = indexes_.find(index);
+  if (it == indexes_.end()) return out;
+  auto vit = it->second.values.find(std::string(value));
+  if (vit == it->second.values.end()) return out;
+  for (auto& key : vit->second) {
+    auto o = items_.find(key);
+    if (o != items_.end()) out.push_back(o->second);
+  }
+  return out;
+}
+
+std::vector<std::string> Store::index_values(std::string_view index) const {
+  std::shared_lock lk(mu_);
+  std::vector<std::string> out;
+  auto it = indexes_.find(index);
+  if (it == indexes_.end()) return out;
+  for (auto& [v, keys] : it->second.values)
+    if (!keys.empty()) out.push_back(v);
+  return out;
+}
+
+size_t Store::size() const {
+  std::shared_lock lk(mu_);
+  return items_.size();
+}
+
+Store::Snapshot Store::snapshot(const std::function<void()>& under_lock) const {
+  std::shared_lock lk(mu_);
+  if (under_lock) under_lock();
+  return items_;
+}
+
+void Store::index_add(const std::string& key, const json::value& obj) {
+  for (auto& [_, idx] : indexes_)
+    for (auto& v : idx.fn(obj)) idx.values[v].insert(key);
+}
+
+void Store::index_remove(const std::string& key, const json::value& obj) {
+  for (auto& [_, idx] : indexes_) {
+    for (auto& v : idx.fn(obj)) {
+      auto it = idx.values.find(v);
+      if (it == idx.values.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) idx.values.erase(it);
+    }
+  }
+}
+
+void Store::emit(Delta&& d) {
+  if (observer_) observer_(std::move(d));
+}
+
+void Store::put_locked(std::string key, ObjectPtr obj) {
+  auto it = items_.find(key);
+  if (it == items_.end()) {
+    index_add(key, *obj);
+    items_.emplace(key, obj);
+    emit(Delta{Delta::Type::Added, std::move(key), nullptr, std::move(obj)});
+    return;
+  }
+  if (it->second == obj) return;
+  auto old_rv = meta_string(*it->second, "resourceVersion");
+  if (!old_rv.empty() && old_rv == meta_string(*obj, "resourceVersion")) return;
+  ObjectPtr old = it->second;
+  if (!indexes_.empty()) {
+    index_remove(key, *old);
+    index_add(key, *obj);
+  }
+  it->second = obj;
+  emit(Delta{Delta::Type::Updated, std::move(key), std::move(old), std::move(obj)});
+}
+
+void Store::erase_locked(const std::string& key, ObjectPtr final_state) {
+  auto it = items_.find(key);
+  if (it == items_.end()) return;
+  ObjectPtr old = it->second;
+  index_remove(key, *old);
+  items_.erase(it);
+  emit(Delta{Delta::Type::Deleted, key, old, final_state ? std::move(final_state) : old});
+}
+
+void Store::apply(WatchEventType type, ObjectPtr obj) {
+  if (!obj) return;
+  std::string key = object_key(*obj);
+  if (key.empty()) return;
+  std::unique_lock lk(mu_);
+  switch (type) {
+    case WatchEventType::Added:
+    case WatchEventType::Modified:
+      put_locked(std::move(key), std::move(obj));
+      break;
+    case WatchEventType::Deleted:
+      erase_locked(key, std::move(obj));
+      break;
+    default:
+      break;
+  }
+}
+
+void Store::replace(std::vector<ObjectPtr> items) {
+  std::unordered_set<std::string> listed;
+  listed.reserve(items.size());
+  std::unique_lock lk(mu_);
+  for (auto& obj : items) {
+    if (!obj) continue;
+    std::string key = object_key(*obj);
+    if (key.empty()) continue;
+    listed.insert(key);
+    put_locked(std::move(key), std::move(obj));
+  }
+  std::vector<std::string> gone;
+  for (auto& [k, _] : items_)
+    if (!listed.count(k)) gone.push_back(k);
+  for (auto& k : gone) erase_locked(k, nullptr);
+}
+
+}  // namespace knode::kube

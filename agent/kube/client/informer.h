@@ -1,0 +1,108 @@
+// An informer: a Reflector filling a Store, and event handlers that receive {old, new} for every
+// add/update/delete on their own thread through a bounded queue, so a slow handler never blocks the
+// network thread. When the queue overflows, the queued changes are dropped and the handlers get a
+// full resync instead: the difference between what they last saw and the cache (adds, updates and
+// deletions), so nothing is silently lost.
+//
+//   kube::Informer pods(client, {.reflector = {.name = "pods", .path = "/api/v1/pods",
+//                                              .field_selector = "spec.nodeName=node1"}});
+//   pods.add_handler({.on_add = ..., .on_update = ..., .on_delete = ...});
+//   pods.start();
+//   pods.wait_for_sync(std::chrono::seconds(30));
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "agent/kube/client/client.h"
+#include "agent/kube/client/reflector.h"
+#include "agent/kube/client/store.h"
+
+namespace knode::kube {
+
+struct EventHandler {
+  std::function<void(const ObjectPtr& obj)> on_add;
+  std::function<void(const ObjectPtr& old_obj, const ObjectPtr& new_obj)> on_update;
+  // The object's last known state (the DELETED event's object when there was one).
+  std::function<void(const ObjectPtr& obj)> on_delete;
+  // After the handlers were brought up to date by a resync (queue overflow); optional.
+  std::function<void()> on_resync;
+};
+
+struct InformerOptions {
+  ReflectorOptions reflector;
+  size_t queue_capacity = 65536;  // queued changes before an overflow turns into a resync
+};
+
+struct InformerStats {
+  uint64_t delivered = 0;   // handler calls made (per change, not per handler)
+  uint64_t overflows = 0;   // times the queue overflowed
+  uint64_t resyncs = 0;     // resyncs delivered
+  size_t queued = 0;
+};
+
+class Informer {
+ public:
+  Informer(std::shared_ptr<Client> client, InformerOptions options);
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Before start().
+  void add_handler(EventHandler handler);
+  void add_indexer(std::string name, Store::IndexFunc fn) { store_.add_indexer(std::move(name), std::move(fn)); }
+
+  void start();
+  // Stops the reflector and the handler thread (pending changes are dropped). Idempotent.
+  void stop();
+
+  // The first list is in the store and its changes were handed to the handlers.
+  bool has_synced() const;
+  bool wait_for_sync(std::chrono::milliseconds timeout) const;
+
+  const Store& store() const { return store_; }
+  Reflector& reflector() { return *reflector_; }
+  InformerStats stats() const;
+
+ private:
+  struct Item {
+    Delta::Type type;
+    std::string key;
+    ObjectPtr obj;
+    uint64_t seq;
+  };
+  void enqueue(Delta&& d);
+  void run_handlers();
+  void deliver(const Item& item);
+  void resync();
+
+  Store store_;
+  std::shared_ptr<Reflector> reflector_;
+  InformerOptions opts_;
+  std::vector<EventHandler> handlers_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool resync_needed_ = false;
+  bool stopping_ = false;
+  uint64_t seq_ = 0;              // sequence of enqueued changes
+  uint64_t sync_seq_ = 0;         // the first list's last change
+  bool sync_marked_ = false;
+  uint64_t done_seq_ = 0;         // delivered up to (including resyncs)
+  InformerStats stats_;
+  std::thread thread_;
+  bool started_ = false;
+
+  // Handler thread only: what the handlers have seen, by key.
+  std::unordered_map<std::string, ObjectPtr> delivered_;
+};
+
+}  // namespace knode::kube

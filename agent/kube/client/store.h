@@ -1,0 +1,91 @@
+// The informer cache: objects keyed by "namespace/name" (or "name" for cluster-scoped objects) with
+// named indexers, safe for concurrent readers. The reflector writes it; every change is reported to
+// an observer while the store's lock is held, so that a snapshot and the stream of changes after it
+// never overlap (the informer relies on this to resync handlers after a queue overflow).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "agent/kube/client/watch_decoder.h"
+
+namespace knode::kube {
+
+// Objects in the cache are immutable and shared with handlers.
+using ObjectPtr = std::shared_ptr<const boost::json::value>;
+
+// "namespace/name" or "name" (client-go's MetaNamespaceKeyFunc); "" when metadata.name is missing.
+std::string object_key(const boost::json::value& obj);
+// metadata.resourceVersion, "" when missing.
+std::string resource_version(const boost::json::value& obj);
+
+struct Delta {
+  enum class Type { Added, Updated, Deleted };
+  Type type = Type::Added;
+  std::string key;
+  ObjectPtr old;  // previous cached object (Updated, Deleted)
+  ObjectPtr obj;  // new object (Added, Updated) or the final state (Deleted)
+};
+
+class Store {
+ public:
+  using IndexFunc = std::function<std::vector<std::string>(const boost::json::value&)>;
+  using Observer = std::function<void(Delta&&)>;
+  using Snapshot = std::unordered_map<std::string, ObjectPtr>;
+
+  Store();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Configuration, before the store is filled.
+  void add_indexer(std::string name, IndexFunc fn);
+  void set_observer(Observer fn);
+
+  // ---- reads (any thread) ----
+  ObjectPtr get(std::string_view key) const;
+  std::vector<ObjectPtr> list() const;
+  std::vector<std::string> keys() const;
+  std::vector<ObjectPtr> by_index(std::string_view index, std::string_view value) const;
+  std::vector<std::string> index_values(std::string_view index) const;
+  size_t size() const;
+  // A copy of the contents; `under_lock` runs while no change can happen.
+  Snapshot snapshot(const std::function<void()>& under_lock = {}) const;
+
+  // ---- writes (the reflector) ----
+  // A watch event. Added/Modified of an unchanged resourceVersion is ignored.
+  void apply(WatchEventType type, ObjectPtr obj);
+  // A full list: reports Added/Updated for new or changed objects and Deleted for cached objects
+  // that are no longer listed.
+  void replace(std::vector<ObjectPtr> items);
+
+ private:
+  void index_add(const std::string& key, const boost::json::value& obj);
+  void index_remove(const std::string& key, const boost::json::value& obj);
+  void put_locked(std::string key, ObjectPtr obj);
+  void erase_locked(const std::string& key, ObjectPtr final_state);
+  void emit(Delta&& d);
+
+  struct Index {
+    IndexFunc fn;
+    std::unordered_map<std::string, std::unordered_set<std::string>> values;  // value -> keys
+  };
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, ObjectPtr> items_;
+  std::map<std::string, Index, std::less<>> indexes_;
+  Observer observer_;
+};
+
+// Indexes objects by metadata.namespace (client-go's "namespace" indexer).
+std::vector<std::string> namespace_index(const boost::json::value& obj);
+
+}  // namespace knode::kube
