@@ -17,6 +17,13 @@ def _md(obj):
     return obj.setdefault("metadata", {})
 
 
+def _drop_empty_meta(md):
+    """Empty maps and lists are omitted in the API's JSON, as Go's omitempty does."""
+    for k in ("labels", "annotations", "finalizers", "ownerReferences", "managedFields"):
+        if k in md and not md[k]:
+            del md[k]
+
+
 class ListResult:
     def __init__(self, items, rv, cont="", remaining=None):
         self.items = items
@@ -162,9 +169,7 @@ class Api:
                 "metadata.name", 'Invalid value: "%s": a lowercase RFC 1123 subdomain must '
                 "consist of lower case alphanumeric characters, '-' or '.', and must start and "
                 "end with an alphanumeric character" % name, "FieldValueInvalid")])
-        for k in ("labels", "annotations"):
-            if md.get(k) is None:
-                md.pop(k, None)
+        _drop_empty_meta(md)
 
     def create(self, res, ns, obj, user=None, dry_run=False):
         if not isinstance(obj, dict):
@@ -245,10 +250,7 @@ class Api:
             else:
                 md.pop(k, None)
         md.pop("selfLink", None)
-        if md.get("labels") is None:
-            md.pop("labels", None)
-        if md.get("annotations") is None:
-            md.pop("annotations", None)
+        _drop_empty_meta(md)
         if omd.get("deletionTimestamp"):
             # finalizers may be removed but not added once deletion started
             pass
