@@ -55,7 +55,17 @@ bool id_matches(const std::string& wanted, const std::string& id) {
   return wanted.empty() || id.starts_with(wanted);
 }
 
-std::string hex_id(uint64_t n) { return fmt::format("{:064x}", n * 0x9e3779b97f4a7c15ULL); }
+// 64 hex digits, like containerd's ids, distinct from their first digits on.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+std::string hex_id(uint64_t n) {
+  return fmt::format("{:016x}{:016x}{:016x}{:016x}", mix(n), mix(n + (1ULL << 32)),
+                     mix(n + (2ULL << 32)), mix(n + (3ULL << 32)));
+}
 
 }  // namespace
 
