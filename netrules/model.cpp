@@ -42,8 +42,9 @@ bool ServicePort::external_policy_local() const {
 }
 
 bool ServicePort::uses_cluster_endpoints() const {
-  // Cluster endpoints serve internal traffic unless iTP=Local, and external traffic unless eTP=Local.
-  return !internal_policy_local() || (externally_accessible() && !external_policy_local());
+  // Cluster endpoints serve internal traffic unless iTP=Local, and any externally reachable
+  // service needs them: even with eTP=Local, pod and node traffic is short-circuited to them.
+  return !internal_policy_local() || externally_accessible();
 }
 
 bool ServicePort::uses_local_endpoints() const {

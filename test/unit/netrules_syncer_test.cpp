@@ -1,0 +1,370 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "netrules/chain_names.h"
+#include "netrules/fake_backend.h"
+#include "netrules/iptables_syncer.h"
+#include "netrules/packet_tracer.h"
+#include "netrules_test_cluster.h"
+
+using namespace knode::netrules;
+using namespace knode::netrules::testing;
+
+namespace {
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+size_t count_lines_starting(const std::string& payload, const std::string& prefix) {
+  size_t n = 0, pos = 0;
+  while (pos < payload.size()) {
+    size_t nl = payload.find('\n', pos);
+    if (nl == std::string::npos) nl = payload.size();
+    if (std::string_view(payload).substr(pos, nl - pos).starts_with(prefix)) ++n;
+    pos = nl + 1;
+  }
+  return n;
+}
+
+// The chains a payload declares (":NAME - [0:0]").
+std::set<std::string> declared(const std::string& payload) {
+  std::set<std::string> out;
+  size_t pos = 0;
+  while ((pos = payload.find("\n:", pos)) != std::string::npos) {
+    size_t sp = payload.find(' ', pos);
+    out.insert(payload.substr(pos + 2, sp - pos - 2));
+    pos = sp;
+  }
+  return out;
+}
+
+// Canonical view of the whole state, for "partial sync = full rebuild" comparisons.
+std::map<std::string, std::vector<std::string>> canonical_state(const IptablesState& s) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [t, table] : s.tables())
+    for (const auto& [c, chain] : table.chains) {
+      auto& v = out[t + "/" + c];
+      for (const auto& r : chain.rules) v.push_back(canonical_rule_text(r));
+    }
+  return out;
+}
+
+std::vector<TestService> many_services(int n, int eps) {
+  std::vector<TestService> out;
+  for (int i = 0; i < n; ++i) {
+    TestService s{ServicePort{.name = spn("bench", "svc" + std::to_string(i), "http"),
+                              .cluster_ip = "172.30." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
+                              .port = 80},
+                  {}};
+    for (int e = 0; e < eps; ++e)
+      s.endpoints.push_back({.ip = "10." + std::to_string(1 + e) + "." + std::to_string(i / 250) + "." +
+                                   std::to_string(i % 250 + 1),
+                             .port = 8080});
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an endpoint change rewrites only that service's chains", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  auto svcs = small_cluster();
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  CHECK_FALSE(s.full_sync_pending());
+
+  // Replace svc1's third endpoint.
+  svcs[0].endpoints[2].ip = "10.180.2.9";
+  s.update_service(svcs[0].port, svcs[0].endpoints);
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->full);
+  CHECK(r->restored);
+  const auto names = service_chain_names(svcs[0].port.name);
+  std::string old_sep = endpoint_chain_name(svcs[0].port.name, {.ip = "10.180.2.1", .port = 80});
+  std::string new_sep = endpoint_chain_name(svcs[0].port.name, svcs[0].endpoints[2]);
+  CHECK(declared(r->payload) == std::set<std::string>{names.cluster, old_sep, new_sep});
+  CHECK(contains(r->payload, "-X " + old_sep + "\n"));
+  CHECK_FALSE(contains(r->payload, "KUBE-SERVICES"));  // shared chains untouched
+  CHECK_FALSE(contains(r->payload, "*filter"));
+  CHECK(r->chains_written == 2);
+  CHECK(r->chains_deleted == 1);
+  // Unchanged endpoint chains are not rewritten.
+  CHECK_FALSE(declared(r->payload).count(endpoint_chain_name(svcs[0].port.name, svcs[0].endpoints[0])));
+
+  PacketTracer t(b.state(), {kNodeIP});
+  auto tr = t.trace({.src_ip = "10.180.0.99", .dst_ip = "172.30.0.41", .dst_port = 80});
+  CHECK(tr.endpoints() == std::set<std::string>{"10.180.0.1:80", "10.180.1.1:80", "10.180.2.9:80"});
+  CHECK(b.state().chain("nat", old_sep) == nullptr);
+}
+
+TEST_CASE("nothing changed: nothing written", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  for (auto& t : small_cluster()) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  size_t n = b.payloads().size();
+  for (auto& t : small_cluster()) s.update_service(t.port, t.endpoints);  // same again
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->restored);
+  CHECK(b.payloads().size() == n);
+}
+
+TEST_CASE("a restarted syncer with the rules in place writes nothing", "[netrules][sync]") {
+  FakeBackend b;
+  {
+    IptablesSyncer first(b, test_node());
+    for (auto& t : small_cluster()) first.update_service(t.port, t.endpoints);
+    REQUIRE(first.sync().ok());
+  }
+  // What iptables-save prints is reordered/normalised; use that rendering as the kernel's state.
+  // (FakeBackend stores our texts; canonical comparison must see through both forms.)
+  IptablesSyncer second(b, test_node());
+  for (auto& t : small_cluster()) second.update_service(t.port, t.endpoints);
+  size_t before = b.payloads().size();
+  auto r = second.sync();
+  REQUIRE(r.ok());
+  CHECK(r->full);
+  CHECK_FALSE(r->restored);
+  CHECK(b.payloads().size() == before);
+  CHECK(b.saves() == 2);
+
+  // Next, a partial sync after the restart edits incrementally as usual.
+  auto svcs = small_cluster();
+  svcs[2].endpoints.push_back({.ip = "10.180.3.3", .port = 80});
+  second.update_service(svcs[2].port, svcs[2].endpoints);
+  auto p = second.sync();
+  REQUIRE(p.ok());
+  INFO(p->payload);
+  CHECK_FALSE(p->full);
+  CHECK(contains(p->payload, "-D KUBE-SERVICES -m comment --comment \"ns3/svc3:p80 has no endpoints\""));
+  CHECK(contains(p->payload, "-I KUBE-SERVICES 5 -m comment --comment \"ns3/svc3:p80 cluster IP\""));
+}
+
+TEST_CASE("a restart after a partial change rewrites only what differs", "[netrules][sync]") {
+  FakeBackend b;
+  {
+    IptablesSyncer first(b, test_node());
+    for (auto& t : small_cluster()) first.update_service(t.port, t.endpoints);
+    REQUIRE(first.sync().ok());
+  }
+  auto svcs = small_cluster();
+  svcs[0].endpoints.pop_back();  // svc1 lost an endpoint while we were down
+  svcs.erase(svcs.begin() + 3);  // svc4 was deleted
+  IptablesSyncer second(b, test_node());
+  for (auto& t : svcs) second.update_service(t.port, t.endpoints);
+  auto r = second.sync();
+  REQUIRE(r.ok());
+  CHECK(r->restored);
+  auto names = service_chain_names(svcs[0].port.name);
+  auto d = declared(r->payload);
+  CHECK(d.count(names.cluster));
+  CHECK(d.count("KUBE-SERVICES"));  // svc4's line goes away
+  // svc4's chains and svc1's third SEP are deleted.
+  auto svc4 = service_chain_names(spn("ns4", "svc4", "dns", Protocol::UDP));
+  CHECK(contains(r->payload, "-X " + svc4.cluster + "\n"));
+  CHECK(r->chains_deleted == 4);  // svc4: SVC + 2 SEP; svc1: 1 SEP
+  // svc2's chains are left alone.
+  CHECK_FALSE(declared(r->payload).count(service_chain_names(spn("ns2", "svc2", "p80")).cluster));
+
+  // The result equals a fresh full build.
+  FakeBackend fresh;
+  IptablesSyncer full(fresh, test_node());
+  for (auto& t : svcs) full.update_service(t.port, t.endpoints);
+  REQUIRE(full.sync().ok());
+  CHECK(canonical_state(b.state()) == canonical_state(fresh.state()));
+}
+
+TEST_CASE("partial syncs end in the same state as a full rebuild", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  auto svcs = small_cluster();
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+
+  // A series of changes: new service, deleted service, endpoints to zero and back, NodePort added.
+  svcs.push_back({ServicePort{.name = spn("aa", "first", "x"), .cluster_ip = "172.30.9.1", .port = 1, .node_port = 3009},
+                  {{.ip = "10.9.0.1", .port = 1}}});
+  svcs.push_back({ServicePort{.name = spn("zz", "last", "x"), .cluster_ip = "172.30.9.2", .port = 2},
+                  {{.ip = "10.9.0.2", .port = 2}}});
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  s.delete_service(svcs[1].port.name);
+  svcs.erase(svcs.begin() + 1);
+  svcs[0].endpoints.clear();
+  s.update_service(svcs[0].port, svcs[0].endpoints);
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->full);
+  svcs[0].endpoints.push_back({.ip = "10.180.7.7", .port = 80});
+  svcs[2].port.node_port = 3005;
+  s.update_service(svcs[0].port, svcs[0].endpoints);
+  s.update_service(svcs[2].port, svcs[2].endpoints);
+  REQUIRE(s.sync().ok());
+
+  FakeBackend fresh;
+  IptablesSyncer full(fresh, test_node());
+  for (auto& t : svcs) full.update_service(t.port, t.endpoints);
+  REQUIRE(full.sync().ok());
+  CHECK(canonical_state(b.state()) == canonical_state(fresh.state()));
+  // Order matters in KUBE-SERVICES: the nodeports jump is still last.
+  const auto& kube_services = b.state().chain("nat", "KUBE-SERVICES")->rules;
+  CHECK(contains(kube_services.back(), "KUBE-NODEPORTS"));
+}
+
+TEST_CASE("a deleted service's chains and lines are removed", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  auto svcs = small_cluster();
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  s.delete_service(svcs[1].port.name);  // svc2: EXT, FW, SVC, SVL, 2 SEP; lines in 5 shared chains
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(r->chains_deleted == 6);
+  CHECK(count_lines_starting(r->payload, "-X ") == 6);
+  CHECK(count_lines_starting(r->payload, "-D KUBE-SERVICES ") == 3);
+  CHECK(count_lines_starting(r->payload, "-D KUBE-NODEPORTS ") == 2);  // nat nodeport + filter health check
+  CHECK(count_lines_starting(r->payload, "-D KUBE-PROXY-FIREWALL ") == 1);
+  for (const auto& [t, table] : b.state().tables())
+    for (const auto& [c, chain] : table.chains) {
+      CHECK_FALSE(c.ends_with("GNZBNJ2PO5MGZ6GT"));
+      for (const auto& rule : chain.rules) CHECK_FALSE(contains(rule, "ns2/svc2"));
+    }
+}
+
+TEST_CASE("full sync deletes stale service chains it did not create", "[netrules][sync]") {
+  FakeBackend b;
+  REQUIRE(b.state().apply("*nat\n:KUBE-SVC-STALESTALESTALE1 - [0:0]\n:KUBE-SEP-STALESTALESTALE2 - [0:0]\n"
+                          ":OTHER-CHAIN - [0:0]\n-A KUBE-SVC-STALESTALESTALE1 -j KUBE-SEP-STALESTALESTALE2\n"
+                          "COMMIT\n").ok());
+  IptablesSyncer s(b, test_node());
+  for (auto& t : small_cluster()) s.update_service(t.port, t.endpoints);
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(contains(r->payload, "-X KUBE-SVC-STALESTALESTALE1\n"));
+  CHECK(contains(r->payload, "-X KUBE-SEP-STALESTALESTALE2\n"));
+  CHECK(b.state().chain("nat", "KUBE-SVC-STALESTALESTALE1") == nullptr);
+  CHECK(b.state().chain("nat", "OTHER-CHAIN") != nullptr);  // not ours
+}
+
+TEST_CASE("a failed restore makes the next sync full", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  auto svcs = small_cluster();
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  svcs[0].endpoints.pop_back();
+  s.update_service(svcs[0].port, svcs[0].endpoints);
+  b.fail_next_restore();
+  CHECK_FALSE(s.sync().ok());
+  CHECK(s.full_sync_pending());
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(r->full);
+  CHECK(r->restored);
+  // Only what differs is written, even in the full sync.
+  CHECK(declared(r->payload).size() == 2);  // svc1's KUBE-SVC and the removed KUBE-SEP
+}
+
+TEST_CASE("canaries notice a flushed table and force a full resync", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  for (auto& t : small_cluster()) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  auto ok = s.check_canaries();
+  REQUIRE(ok.ok());
+  CHECK(*ok);
+  CHECK_FALSE(s.full_sync_pending());
+  auto before = canonical_state(b.state());
+
+  b.state().flush_table("nat");  // iptables -t nat -F
+  auto flushed = s.check_canaries();
+  REQUIRE(flushed.ok());
+  CHECK_FALSE(*flushed);
+  CHECK(s.full_sync_pending());
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(r->full);
+  CHECK_FALSE(contains(r->payload, "*filter"));  // filter was untouched
+  CHECK(canonical_state(b.state()) == before);
+}
+
+TEST_CASE("shared chains are rewritten when most of them change", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  auto svcs = many_services(200, 1);
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  for (auto& t : svcs) {
+    t.endpoints.clear();
+    s.update_service(t.port, t.endpoints);
+  }
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(count_lines_starting(r->payload, "-D ") == 0);
+  CHECK(declared(r->payload).count("KUBE-SERVICES"));
+  FakeBackend fresh;
+  IptablesSyncer full(fresh, test_node());
+  for (auto& t : svcs) full.update_service(t.port, t.endpoints);
+  REQUIRE(full.sync().ok());
+  CHECK(canonical_state(b.state()) == canonical_state(fresh.state()));
+}
+
+TEST_CASE("crossing the large-cluster threshold resyncs fully", "[netrules][sync]") {
+  FakeBackend b;
+  NodeSettings n = test_node();
+  n.large_cluster_endpoints_threshold = 20;
+  IptablesSyncer s(b, n);
+  auto svcs = many_services(5, 4);
+  for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+  REQUIRE(s.sync().ok());
+  CHECK(contains(b.state().save(), "-> 10.1.0.1:8080"));
+  svcs[0].endpoints.push_back({.ip = "10.99.0.1", .port = 8080});
+  s.update_service(svcs[0].port, svcs[0].endpoints);
+  auto r = s.sync();
+  REQUIRE(r.ok());
+  CHECK(r->full);
+  CHECK_FALSE(contains(b.state().save(), "-> 10.1.0.1:8080"));
+}
+
+TEST_CASE("conntrack cleanup is planned for UDP endpoint changes", "[netrules][sync]") {
+  FakeBackend b;
+  IptablesSyncer s(b, test_node());
+  ServicePort udp{.name = spn("ns", "dns", "dns", Protocol::UDP), .cluster_ip = "172.30.5.5", .port = 53,
+                  .node_port = 30053, .external_ips = {"192.168.99.5"}};
+  s.update_service(udp, {});
+  auto r0 = s.sync();
+  REQUIRE(r0.ok());
+  CHECK(r0->conntrack.empty());
+  // First endpoint: flows stuck on the REJECT path are cleared.
+  s.update_service(udp, {{.ip = "10.5.0.1", .port = 53}, {.ip = "10.5.0.2", .port = 53}});
+  auto r1 = s.sync();
+  REQUIRE(r1.ok());
+  REQUIRE(r1->conntrack.service_ips.size() == 2);
+  CHECK(r1->conntrack.service_ips[0].ip == "172.30.5.5");
+  CHECK(r1->conntrack.service_ips[1].ip == "192.168.99.5");
+  REQUIRE(r1->conntrack.node_ports.size() == 1);
+  CHECK(r1->conntrack.node_ports[0].port == 30053);
+  // An endpoint goes away: its DNATed flows are cleared.
+  s.update_service(udp, {{.ip = "10.5.0.1", .port = 53}});
+  auto r2 = s.sync();
+  REQUIRE(r2.ok());
+  CHECK(r2->conntrack.service_ips.empty());
+  REQUIRE(r2->conntrack.stale_endpoints.size() == 2);
+  CHECK(r2->conntrack.stale_endpoints[0].origin == "172.30.5.5");
+  CHECK(r2->conntrack.stale_endpoints[0].dest == "10.5.0.2");
+  REQUIRE(r2->conntrack.stale_node_port_endpoints.size() == 1);
+  CHECK(r2->conntrack.stale_node_port_endpoints[0].dest == "10.5.0.2");
+  // TCP services need nothing.
+  ServicePort tcp = udp;
+  tcp.name.protocol = Protocol::TCP;
+  s.update_service(tcp, {{.ip = "10.5.0.1", .port = 53}});
+  auto r3 = s.sync();
+  REQUIRE(r3.ok());
+  CHECK(r3->conntrack.empty());
+}
