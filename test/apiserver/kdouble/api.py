@@ -183,8 +183,8 @@ class Api:
                               "%s in version \"%s\" cannot be handled as a %s: the object kind "
                               "does not match" % (kind, res.version, res.kind))
         primary = registry.by_storage(res.storage) or res
-        obj["apiVersion"] = primary.api_version
-        obj["kind"] = primary.kind
+        obj = dict({"apiVersion": primary.api_version, "kind": primary.kind},
+                   **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")})
         self._common_meta(res, ns, obj)
         md = obj["metadata"]
         with self.store.cond:

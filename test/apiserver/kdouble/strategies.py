@@ -12,6 +12,7 @@ SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 NODEPORT_RANGE = (30000, 32767)
 SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
 
 class Context:
@@ -161,6 +162,13 @@ def admit_pod(pod, ctx):
     md = pod["metadata"]
     spec = pod["spec"]
     ns = md["namespace"]
+    _default_tolerations(spec)
+    if MIRROR_ANNOTATION in (md.get("annotations") or {}):
+        # mirror pods of static pods get no service account (and may not reference one)
+        if spec.get("serviceAccountName") or spec.get("serviceAccount"):
+            raise forbidden('pods "%s" is forbidden: a mirror pod may not reference service '
+                            'accounts' % md["name"], name=md["name"], kind="pods")
+        return
     sa_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     spec["serviceAccountName"] = sa_name
     spec["serviceAccount"] = sa_name
@@ -194,6 +202,9 @@ def admit_pod(pod, ctx):
             for c in spec.get(key) or []:
                 c.setdefault("volumeMounts", []).append(
                     {"name": vname, "readOnly": True, "mountPath": SA_MOUNT_PATH})
+
+
+def _default_tolerations(spec):
     tol = spec.setdefault("tolerations", [])
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         if not any(t.get("key") == key and t.get("effect") in ("NoExecute", None, "")
