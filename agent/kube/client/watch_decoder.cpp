@@ -151,8 +151,10 @@ Status WatchDecoder::feed(std::string_view data, const Sink& sink) {
     if (nl == std::string_view::npos) {
       if (pending_.size() + data.size() > max_line_bytes_) {
         failed_ = true;
-        return Error("cannot decode watch event" +
-                     [&] { auto d = describe_object_text(pending_); return d.empty() ? "" : " for " + d; }() +
+        std::string head = pending_.substr(0, 4096);
+        head.append(data.substr(0, 4096));
+        std::string d = describe_object_text(head);
+        return Error("cannot decode watch event" + (d.empty() ? std::string() : " for " + d) +
                      ": event larger than " + std::to_string(max_line_bytes_) + " bytes");
       }
       pending_.append(data);

@@ -1,0 +1,425 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "agent/kube/client/informer.h"
+#include "agent/kube/client/reflector.h"
+#include "agent/kube/client/store.h"
+#include "test/unit/kubeclient_fake_client.h"
+
+using namespace knode;
+using namespace knode::kube;
+using knode::kube::testing::FakeClient;
+using knode::kube::testing::query_value;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+json::value pod(const std::string& ns, const std::string& name, int rv, const std::string& node = "n1") {
+  return json::value{{"kind", "Pod"},
+                     {"metadata", {{"name", name}, {"namespace", ns}, {"resourceVersion", std::to_string(rv)}}},
+                     {"spec", {{"nodeName", node}}}};
+}
+ObjectPtr ptr(json::value v) { return std::make_shared<const json::value>(std::move(v)); }
+json::value list_of(std::vector<json::value> items, int rv, std::string cont = "") {
+  json::object md{{"resourceVersion", std::to_string(rv)}};
+  if (!cont.empty()) md["continue"] = cont;
+  json::array a;
+  for (auto& i : items) a.push_back(i);
+  return json::value{{"kind", "PodList"}, {"metadata", md}, {"items", a}};
+}
+std::vector<json::value> N(int n, int rv0, const std::string& prefix = "p") {
+  std::vector<json::value> v;
+  for (int i = 0; i < n; ++i) v.push_back(pod("default", prefix + std::to_string(i), rv0 + i));
+  return v;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- store
+
+TEST_CASE("store keys, updates, deletes and ignores unchanged resourceVersions", "[kubeclient][store]") {
+  Store s;
+  std::vector<Delta> ds;
+  s.set_observer([&](Delta&& d) { ds.push_back(std::move(d)); });
+  s.apply(WatchEventType::Added, ptr(pod("default", "a", 1)));
+  s.apply(WatchEventType::Added, ptr(json::value{{"kind", "Node"}, {"metadata", {{"name", "n1"}, {"resourceVersion", "2"}}}}));
+  CHECK(s.get("default/a"));
+  CHECK(s.get("n1"));
+  s.apply(WatchEventType::Modified, ptr(pod("default", "a", 1)));  // same rv: no change
+  CHECK(ds.size() == 2);
+  s.apply(WatchEventType::Modified, ptr(pod("default", "a", 3)));
+  REQUIRE(ds.size() == 3);
+  CHECK(ds[2].type == Delta::Type::Updated);
+  CHECK(resource_version(*ds[2].old) == "1");
+  CHECK(resource_version(*ds[2].obj) == "3");
+  s.apply(WatchEventType::Deleted, ptr(pod("default", "a", 4)));
+  REQUIRE(ds.size() == 4);
+  CHECK(ds[3].type == Delta::Type::Deleted);
+  CHECK(resource_version(*ds[3].obj) == "4");
+  CHECK_FALSE(s.get("default/a"));
+  s.apply(WatchEventType::Deleted, ptr(pod("default", "a", 5)));  // unknown: nothing
+  CHECK(ds.size() == 4);
+}
+
+TEST_CASE("store replace reports adds, updates and deletions of vanished objects", "[kubeclient][store]") {
+  Store s;
+  std::vector<Delta> ds;
+  s.set_observer([&](Delta&& d) { ds.push_back(std::move(d)); });
+  s.replace({ptr(pod("a", "x", 1)), ptr(pod("a", "y", 2)), ptr(pod("b", "z", 3))});
+  CHECK(ds.size() == 3);
+  ds.clear();
+  s.replace({ptr(pod("a", "x", 1)), ptr(pod("a", "y", 5)), ptr(pod("c", "w", 6))});
+  std::map<std::string, Delta::Type> by_key;
+  for (auto& d : ds) by_key[d.key] = d.type;
+  CHECK(by_key.size() == 3);
+  CHECK(by_key["a/y"] == Delta::Type::Updated);
+  CHECK(by_key["b/z"] == Delta::Type::Deleted);
+  CHECK(by_key["c/w"] == Delta::Type::Added);
+  CHECK(s.size() == 3);
+}
+
+TEST_CASE("indexers follow adds, updates and deletes", "[kubeclient][store]") {
+  Store s;
+  s.add_indexer("namespace", namespace_index);
+  s.add_indexer("node", [](const json::value& o) {
+    return std::vector<std::string>{std::string(o.at("spec").at("nodeName").as_string())};
+  });
+  s.apply(WatchEventType::Added, ptr(pod("a", "x", 1, "n1")));
+  s.apply(WatchEventType::Added, ptr(pod("a", "y", 2, "n2")));
+  s.apply(WatchEventType::Added, ptr(pod("b", "z", 3, "n1")));
+  CHECK(s.by_index("namespace", "a").size() == 2);
+  CHECK(s.by_index("node", "n1").size() == 2);
+  s.apply(WatchEventType::Modified, ptr(pod("a", "x", 4, "n2")));
+  CHECK(s.by_index("node", "n1").size() == 1);
+  CHECK(s.by_index("node", "n2").size() == 2);
+  s.apply(WatchEventType::Deleted, ptr(pod("a", "y", 5, "n2")));
+  CHECK(s.by_index("node", "n2").size() == 1);
+  s.replace({});
+  CHECK(s.by_index("namespace", "a").empty());
+  CHECK(s.index_values("node").empty());
+  CHECK(s.by_index("nope", "x").empty());
+}
+
+// ---------------------------------------------------------------- reflector
+
+TEST_CASE("reflector lists in pages, then watches from the list's resourceVersion", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request& r) -> ApiResult<json::value> {
+    auto cont = query_value(r, "continue");
+    if (cont.empty()) return list_of(N(2, 1), 10, "page2");
+    if (cont == "page2") return list_of(N(2, 3, "q"), 10, "page3");
+    return list_of({pod("default", "last", 9)}, 10);
+  };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods", .label_selector = "app=web",
+                                         .field_selector = "spec.nodeName=n1"});
+  r->start();
+  c->run();
+  REQUIRE(c->calls.size() == 3);
+  CHECK(query_value(c->calls[0], "limit") == "500");
+  CHECK(query_value(c->calls[0], "resourceVersion") == "0");
+  CHECK(query_value(c->calls[0], "fieldSelector") == "spec.nodeName=n1");
+  CHECK(query_value(c->calls[1], "continue") == "page2");
+  CHECK(query_value(c->calls[1], "resourceVersion").empty());
+  CHECK(store.size() == 5);
+  CHECK(r->synced());
+  auto w = c->open_watch();
+  REQUIRE(w);
+  CHECK(query_value(w->req, "resourceVersion") == "10");
+  CHECK(query_value(w->req, "allowWatchBookmarks") == "true");
+  CHECK(query_value(w->req, "labelSelector") == "app=web");
+  int timeout = std::stoi(query_value(w->req, "timeoutSeconds"));
+  CHECK(timeout >= 300);
+  CHECK(timeout < 600);
+  r->stop();
+}
+
+TEST_CASE("reflector resumes from the last event or bookmark after a disconnect", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of(N(1, 1), 5); };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods"});
+  r->start();
+  c->run();
+  auto w = c->open_watch();
+  REQUIRE(w);
+  c->emit(w, {WatchEventType::Added, pod("default", "n", 7)});
+  c->emit(w, {WatchEventType::Bookmark, json::value{{"kind", "Pod"}, {"metadata", {{"resourceVersion", "12"}}}}});
+  CHECK(r->last_sync_resource_version() == "12");
+  // A clean end after a while: an immediate new watch from rv 12, no relist.
+  c->now += 5s;
+  c->end(w, std::nullopt);
+  auto w2 = c->open_watch();
+  REQUIRE(w2 != w);
+  CHECK(query_value(w2->req, "resourceVersion") == "12");
+  // A transport error: back off, then watch again from the same place.
+  c->end(w2, ApiError::transport("connection reset"));
+  CHECK_FALSE(c->open_watch());
+  CHECK(c->pending_timers() == 1);
+  c->advance(2s);
+  auto w3 = c->open_watch();
+  REQUIRE(w3);
+  CHECK(query_value(w3->req, "resourceVersion") == "12");
+  CHECK(c->calls.size() == 1);  // never relisted
+  CHECK(store.size() == 2);
+  r->stop();
+}
+
+TEST_CASE("410 Gone relists consistently and delivers deletions of vanished objects", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  int lists = 0;
+  c->responder = [&](const Request& r) -> ApiResult<json::value> {
+    ++lists;
+    if (lists == 1) return list_of(N(3, 1), 3);  // p0 p1 p2
+    CHECK(query_value(r, "resourceVersion").empty());  // consistent relist
+    return list_of({pod("default", "p0", 1), pod("default", "p2", 40), pod("default", "new", 41)}, 50);
+  };
+  Store store;
+  std::vector<Delta> ds;
+  store.set_observer([&](Delta&& d) { ds.push_back(std::move(d)); });
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods"});
+  r->start();
+  c->run();
+  ds.clear();
+  auto w = c->open_watch();
+  SECTION("as an ERROR event") {
+    c->emit(w, {WatchEventType::Error, json::parse(R"J({"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 3 (30)"})J")});
+    CHECK(w->cancelled);
+  }
+  SECTION("as an HTTP 410") {
+    c->end(w, ApiError(410, "Gone", "too old resource version: 3 (30)"));
+  }
+  REQUIRE(lists == 2);
+  std::map<std::string, Delta::Type> by_key;
+  for (auto& d : ds) by_key[d.key] = d.type;
+  CHECK(by_key.size() == 3);
+  CHECK(by_key["default/p1"] == Delta::Type::Deleted);
+  CHECK(by_key["default/p2"] == Delta::Type::Updated);
+  CHECK(by_key["default/new"] == Delta::Type::Added);
+  CHECK(r->stats().gone == 1);
+  auto w2 = c->open_watch();
+  REQUIRE(w2);
+  CHECK(query_value(w2->req, "resourceVersion") == "50");
+  r->stop();
+}
+
+TEST_CASE("an expired continue token falls back to one full list", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [&](const Request& r) -> ApiResult<json::value> {
+    if (query_value(r, "continue") == "t") return ApiError(410, "Expired", "The provided continue parameter is too old");
+    if (query_value(r, "limit").empty()) return list_of(N(4, 1), 20);
+    return list_of(N(2, 1), 10, "t");
+  };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods"});
+  r->start();
+  c->run();
+  REQUIRE(c->calls.size() == 3);
+  CHECK(store.size() == 4);
+  CHECK(r->last_sync_resource_version() == "20");
+  r->stop();
+}
+
+TEST_CASE("list failures back off exponentially and recover", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  int fails = 3;
+  c->responder = [&](const Request&) -> ApiResult<json::value> {
+    if (fails-- > 0) return ApiError(500, "InternalError", "etcd down");
+    return list_of(N(1, 1), 2);
+  };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods",
+                                         .backoff = {.initial = 100ms, .cap = 1000ms, .jitter = 0}});
+  r->start();
+  c->run();
+  CHECK(c->calls.size() == 1);
+  c->advance(99ms);
+  CHECK(c->calls.size() == 1);
+  c->advance(1ms);
+  CHECK(c->calls.size() == 2);
+  c->advance(200ms);
+  CHECK(c->calls.size() == 3);
+  c->advance(400ms);
+  CHECK(c->calls.size() == 4);
+  CHECK(r->synced());
+  CHECK_THAT(r->stats().last_error, Catch::Contains("etcd down"));
+  r->stop();
+}
+
+TEST_CASE("an undecodable watch event restarts the watch from the last good event", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of({}, 5); };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods", .backoff = {.jitter = 0}});
+  r->start();
+  c->run();
+  auto w = c->open_watch();
+  c->emit(w, {WatchEventType::Added, pod("default", "ok", 6)});
+  c->end(w, ApiError::transport("cannot decode watch event for Pod default/bad: invalid JSON"));
+  CHECK(r->stats().watch_errors == 1);
+  CHECK_THAT(r->stats().last_error, Catch::Contains("Pod default/bad"));
+  c->advance(800ms);
+  auto w2 = c->open_watch();
+  REQUIRE(w2);
+  CHECK(query_value(w2->req, "resourceVersion") == "6");
+  // An event whose object has no name is refused the same way.
+  c->emit(w2, {WatchEventType::Added, json::value{{"kind", "Pod"}, {"metadata", {{"resourceVersion", "7"}}}}});
+  CHECK(w2->cancelled);
+  CHECK(r->stats().watch_errors == 2);
+  r->stop();
+  c->advance(10s);
+  CHECK_FALSE(c->open_watch());
+}
+
+TEST_CASE("a watch that ends at once without events backs off", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of({}, 5); };
+  Store store;
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods"});
+  r->start();
+  c->run();
+  c->end(c->open_watch(), std::nullopt);
+  CHECK_FALSE(c->open_watch());
+  CHECK(c->pending_timers() == 1);
+  r->stop();
+}
+
+// ---------------------------------------------------------------- informer
+
+namespace {
+// Mirrors what the handlers were told.
+struct Mirror {
+  std::mutex mu;
+  std::map<std::string, std::string> objs;  // key -> rv
+  std::atomic<int> adds{0}, updates{0}, deletes{0}, resyncs{0};
+  std::string error;
+  EventHandler handler(std::function<void()> gate = {}) {
+    return EventHandler{
+        .on_add = [this, gate](const ObjectPtr& o) {
+          if (gate) gate();
+          std::lock_guard lk(mu);
+          auto k = object_key(*o);
+          if (objs.count(k)) error += "add of known " + k + ";";
+          objs[k] = resource_version(*o);
+          ++adds;
+        },
+        .on_update = [this, gate](const ObjectPtr& old, const ObjectPtr& o) {
+          if (gate) gate();
+          std::lock_guard lk(mu);
+          auto k = object_key(*o);
+          if (!objs.count(k) || objs[k] != resource_version(*old)) error += "update with wrong old " + k + ";";
+          objs[k] = resource_version(*o);
+          ++updates;
+        },
+        .on_delete = [this, gate](const ObjectPtr& o) {
+          if (gate) gate();
+          std::lock_guard lk(mu);
+          auto k = object_key(*o);
+          if (!objs.erase(k)) error += "delete of unknown " + k + ";";
+          ++deletes;
+        },
+        .on_resync = [this] { ++resyncs; },
+    };
+  }
+};
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5000ms) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return f();
+}
+}  // namespace
+
+TEST_CASE("informer hands {old,new} to handlers on their own thread and reports sync", "[kubeclient][informer]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of(N(3, 1), 3); };
+  Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}});
+  Mirror m;
+  std::thread::id handler_thread;
+  inf.add_handler({.on_add = [&](const ObjectPtr&) { handler_thread = std::this_thread::get_id(); }});
+  inf.add_handler(m.handler());
+  inf.add_indexer("namespace", namespace_index);
+  CHECK_FALSE(inf.has_synced());
+  inf.start();
+  c->run();
+  REQUIRE(inf.wait_for_sync(5s));
+  CHECK(m.adds == 3);
+  CHECK(handler_thread != std::this_thread::get_id());
+  auto w = c->open_watch();
+  c->emit(w, {WatchEventType::Modified, pod("default", "p1", 10)});
+  c->emit(w, {WatchEventType::Deleted, pod("default", "p2", 11)});
+  REQUIRE(eventually([&] { return m.deletes == 1 && m.updates == 1; }));
+  CHECK(m.error.empty());
+  CHECK(inf.store().by_index("namespace", "default").size() == 2);
+  inf.stop();
+}
+
+TEST_CASE("queue overflow drops queued changes and resyncs handlers to the cache", "[kubeclient][informer]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of(N(20, 1), 20); };
+  Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}, .queue_capacity = 8});
+  Mirror m;
+  // The handlers stall until the test has pushed far more changes than the queue holds.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  auto gate = [&] {
+    std::unique_lock lk(gate_mu);
+    gate_cv.wait(lk, [&] { return open; });
+  };
+  inf.add_handler(m.handler(gate));
+  inf.start();
+  c->run();  // 20 adds: the queue (8) overflows already
+  auto w = c->open_watch();
+  int rv = 100;
+  for (int i = 0; i < 20; i += 2) c->emit(w, {WatchEventType::Modified, pod("default", "p" + std::to_string(i), ++rv)});
+  for (int i = 1; i < 20; i += 4) c->emit(w, {WatchEventType::Deleted, pod("default", "p" + std::to_string(i), ++rv)});
+  for (int i = 0; i < 5; ++i) c->emit(w, {WatchEventType::Added, pod("other", "n" + std::to_string(i), ++rv)});
+  {
+    std::lock_guard lk(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  REQUIRE(inf.wait_for_sync(5s));
+  // After the resync the handlers' view equals the cache, with consistent {old,new} along the way.
+  auto same = [&] {
+    std::lock_guard lk(m.mu);
+    auto snap = inf.store().snapshot();
+    if (snap.size() != m.objs.size()) return false;
+    for (auto& [k, o] : snap)
+      if (!m.objs.count(k) || m.objs[k] != resource_version(*o)) return false;
+    return true;
+  };
+  REQUIRE(eventually(same));
+  CHECK(m.error.empty());
+  CHECK(inf.stats().overflows >= 1);
+  CHECK(m.resyncs >= 1);
+  CHECK(inf.store().size() == 20);
+  // Later changes flow normally again.
+  c->emit(w, {WatchEventType::Deleted, pod("other", "n0", ++rv)});
+  REQUIRE(eventually([&] { std::lock_guard lk(m.mu); return m.objs.count("other/n0") == 0; }));
+  CHECK(m.error.empty());
+  inf.stop();
+}
+
+TEST_CASE("stopping an informer before sync returns and wait_for_sync gives up", "[kubeclient][informer]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return ApiError(503, "ServiceUnavailable", "down"); };
+  Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}});
+  inf.start();
+  c->run();
+  CHECK_FALSE(inf.wait_for_sync(50ms));
+  inf.stop();
+  CHECK_FALSE(inf.has_synced());
+}
