@@ -97,8 +97,7 @@ class Api:
                                    "inconsistent list - objects that were created, modified, or "
                                    "deleted between the time the first chunk was returned and "
                                    "now may show up in the list.")
-                    raise gone("Timeout: Too large resource version" if False else
-                               "too old resource version: %d (%d)"
+                    raise gone("too old resource version: %d (%d)"
                                % (list_rv, self.store.compacted), "Expired")
                 cur_rv = list_rv
             else:
@@ -251,9 +250,6 @@ class Api:
                 md.pop(k, None)
         md.pop("selfLink", None)
         _drop_empty_meta(md)
-        if omd.get("deletionTimestamp"):
-            # finalizers may be removed but not added once deletion started
-            pass
         if res.has_spec:
             gen = omd.get("generation", 1 if "spec" in old else None)
             if gen is not None:
@@ -293,9 +289,8 @@ class Api:
                 raise bad_request("the name of the object (%s) does not match the name on the "
                                   "URL (%s)" % (md.get("name"), name))
             md["name"] = name
-            # a patch without a resourceVersion is unconditional
-            if md.get("resourceVersion") == ext["metadata"]["resourceVersion"]:
-                pass
+            # the patched object carries the current resourceVersion unless the patch set
+            # one, so only a patch with a stale resourceVersion conflicts
             obj, _ = self.update(res, ns, name, patched, user, sub, dry_run)
             return obj
 

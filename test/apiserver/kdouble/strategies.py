@@ -96,7 +96,7 @@ def default_pod(pod):
 
 
 def _qos(spec):
-    reqs, lims, any_ = True, True, False
+    any_ = False
     guaranteed = True
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         r = c.get("resources") or {}
@@ -108,7 +108,6 @@ def _qos(spec):
                 guaranteed = False
             elif res in rq and rq[res] != lm[res]:
                 guaranteed = False
-    del reqs, lims
     if not any_:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
@@ -255,8 +254,6 @@ def _strip_mutable_pod_spec(spec):
 
 def validate_pod_update(new, old):
     ns, os_ = new.get("spec") or {}, old.get("spec") or {}
-    if ns.get("nodeName", "") != os_.get("nodeName", "") and os_.get("nodeName"):
-        pass
     default_pod(new)
     if _strip_mutable_pod_spec(ns) != _strip_mutable_pod_spec(os_):
         raise invalid("Pod", "", new["metadata"]["name"], [(
@@ -533,9 +530,6 @@ def prepare_csr_create(csr, ctx):
 
 def prepare_event(ev, ctx):
     ev.setdefault("involvedObject", {})
-    if ev["metadata"].get("namespace") and not ev["involvedObject"].get("namespace") and \
-            ev["involvedObject"].get("kind") not in ("Node", "Namespace"):
-        pass
 
 
 CREATE = {
