@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"proxy", knode::proxy_main, "run the kube-proxy role (same flags as kube-proxy)"},
     {"config", knode::config_main, "print the effective configuration: config print kubelet|proxy [flags]"},
     {"version", knode::version_main, "print the version"},
+    {"cni", knode::cni_main, "run CNI plugins like cnitool: cni add|check|del|status|gc|plugin [flags]"},
 };
 
 void usage(FILE* out) {
