@@ -25,6 +25,41 @@ uint64_t hash_rules(const std::vector<std::string>& rules) {
   return h;
 }
 
+uint64_t mix(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= 0xff;
+  h *= 1099511628211ull;
+  return h;
+}
+
+// A service's share of the ruleset digest: its chains and its lines in shared chains.
+uint64_t service_digest(const ServiceRuleset& rs) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto& c : rs.nat_chains) {
+    h = mix(h, c.name);
+    for (const auto& r : c.rules) h = mix(h, r);
+  }
+  for (size_t i = 0; i < kSharedChainCount; ++i) {
+    h = mix(h, shared_chain_name(static_cast<SharedChain>(i)));
+    for (const auto& r : rs.shared[i]) h = mix(h, r);
+  }
+  return h;
+}
+
+uint64_t node_digest(const NodeRuleset& n) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto& j : n.jumps) h = mix(mix(mix(h, j.table), j.from), j.rule);
+  for (const auto& c : n.chains) {
+    h = mix(mix(h, c.table), c.chain.name);
+    for (const auto& r : c.chain.rules) h = mix(h, r);
+  }
+  for (const auto& r : n.nat_services_tail) h = mix(h, r);
+  return h;
+}
+
 // Canonical comparison of what a chain holds with what it should hold.
 bool same_rules(const std::vector<std::string>& have, const std::vector<std::string>& want) {
   if (have.size() != want.size()) return false;
@@ -107,7 +142,8 @@ std::vector<std::string> compose_shared(SharedChain sc, const std::map<ServicePo
 
 // Everything a full sync writes, given what the tables hold now.
 void plan_full(const IptablesState& current, const NodeRuleset& node,
-               const std::map<ServicePortName, ServiceRuleset>& built, Payload& p, SyncResult& res) {
+               const std::map<ServicePortName, ServiceRuleset>& built, const std::string& stamp, Payload& p,
+               SyncResult& res) {
   std::unordered_set<std::string> desired_nat;
   auto ensure = [&](const std::string& table, const std::string& chain, const std::vector<std::string>& rules) {
     if (table == "nat") desired_nat.insert(chain);
@@ -116,7 +152,15 @@ void plan_full(const IptablesState& current, const NodeRuleset& node,
     p.write_chain(table, chain, rules);
     ++res.chains_written;
   };
-  for (const auto& tc : node.chains) ensure(tc.table, tc.chain.name, tc.chain.rules);
+  for (const auto& tc : node.chains) {
+    if (tc.table == "nat" && tc.chain.name == kCanaryChain) {
+      auto rules = tc.chain.rules;
+      rules.push_back(stamp);
+      ensure(tc.table, tc.chain.name, rules);
+    } else {
+      ensure(tc.table, tc.chain.name, tc.chain.rules);
+    }
+  }
   for (size_t i = 0; i < kSharedChainCount; ++i) {
     auto sc = static_cast<SharedChain>(i);
     ensure(shared_chain_table(sc), shared_chain_name(sc), compose_shared(sc, built, node));
@@ -204,6 +248,9 @@ void IptablesSyncer::commit_entry(Entry& e, const ServiceRuleset& rs) {
   for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable)
     e.prog.reachable_ips.push_back(ep->ip);
   e.prog.port = e.port;
+  services_digest_ -= e.prog.digest;
+  e.prog.digest = service_digest(rs);
+  services_digest_ += e.prog.digest;
 }
 
 void IptablesSyncer::add_conntrack_cleanup(const Entry& e, const ServiceRuleset* rs, ConntrackCleanup& out) const {
@@ -235,44 +282,79 @@ void IptablesSyncer::add_conntrack_cleanup(const Entry& e, const ServiceRuleset*
 }
 
 Result<SyncResult> IptablesSyncer::full_sync() {
-  auto saved = backend_.save();
-  if (!saved) return saved.error().wrap("iptables-save");
-  auto current = parse_iptables_save(*saved);
-  if (!current) return current.error().wrap("parsing iptables-save output");
-
   const bool large = large_cluster_mode();
   NodeRuleset node = build_node_rules(node_);
   std::map<ServicePortName, ServiceRuleset> built;
+  uint64_t digest = node_digest(node);
   for (const auto& [name, e] : services_)
-    if (e.present) built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large));
+    if (e.present) {
+      auto& rs = built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large)).first->second;
+      digest += service_digest(rs);
+    }
 
   SyncResult res;
   res.full = true;
-  Payload p;
-  plan_full(*current, node, built, p, res);
-  res.rule_lines = p.rule_lines;
-  if (!p.empty()) {
-    res.payload = p.render();
-    if (Status st = backend_.restore(res.payload); !st) return st.error();
-    res.restored = true;
+  bool adopt = false;
+  if (first_sync_) {
+    // A restart: if our stamp says the tables hold exactly this ruleset, keep them as they are.
+    auto m = stamp_matches(digest);
+    adopt = m.ok() && *m;
   }
+  if (!adopt) {
+    auto saved = backend_.save();
+    if (!saved) return saved.error().wrap("iptables-save");
+    auto current = parse_iptables_save(*saved);
+    if (!current) return current.error().wrap("parsing iptables-save output");
+    Payload p;
+    plan_full(*current, node, built, stamp_rule(digest), p, res);
+    res.rule_lines = p.rule_lines;
+    if (!p.empty()) {
+      res.payload = p.render();
+      if (Status st = backend_.restore(res.payload); !st) return st.error();
+      res.restored = true;
+    }
+  }
+  res.adopted = adopt;
   for (auto it = services_.begin(); it != services_.end();) {
     Entry& e = it->second;
     auto b = built.find(it->first);
-    if (dirty_.count(it->first)) add_conntrack_cleanup(e, b == built.end() ? nullptr : &b->second, res.conntrack);
+    if (dirty_.count(it->first) && !adopt)
+      add_conntrack_cleanup(e, b == built.end() ? nullptr : &b->second, res.conntrack);
     if (!e.present) {
+      services_digest_ -= e.prog.digest;
       it = services_.erase(it);
       continue;
     }
     commit_entry(e, b->second);
     ++it;
   }
+  node_digest_ = node_digest(node);
   dirty_.clear();
   needs_full_sync_ = false;
+  first_sync_ = false;
   programmed_large_mode_ = large;
   log::infov(2, "iptables full sync done", "services", services_.size(), "chainsWritten", res.chains_written,
-             "chainsDeleted", res.chains_deleted, "restored", res.restored);
+             "chainsDeleted", res.chains_deleted, "restored", res.restored, "adopted", adopt);
   return res;
+}
+
+std::string IptablesSyncer::stamp_rule(uint64_t digest) const {
+  return fmt::format("-m comment --comment \"knode ruleset {:016x}\" -j RETURN", digest);
+}
+
+Result<bool> IptablesSyncer::stamp_matches(uint64_t digest) {
+  for (const char* table : {"mangle", "filter", "nat"}) {
+    auto rules = backend_.list_chain(table, kCanaryChain);
+    if (!rules) return rules.error();
+    if (!rules->has_value() || (*rules)->empty()) return false;
+    if (std::string_view(table) == "nat") {
+      std::string want = fmt::format("knode ruleset {:016x}", digest);
+      for (const auto& r : **rules)
+        if (r.find(want) != std::string::npos) return true;
+      return false;
+    }
+  }
+  return false;
 }
 
 Result<SyncResult> IptablesSyncer::partial_sync() {
@@ -379,6 +461,22 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     }
   }
 
+  if (!p.empty()) {
+    // Restamp the nat canary with the digest of the ruleset after this transaction.
+    uint64_t digest = node_digest_ + services_digest_;
+    for (const auto& name : dirty_) {
+      const Entry& e = services_.at(name);
+      if (e.programmed) digest -= e.prog.digest;
+      if (auto b = built.find(name); b != built.end()) digest += service_digest(b->second);
+    }
+    if (!node_built) node = build_node_rules(node_);
+    for (const auto& tc : node.chains)
+      if (tc.table == "nat" && tc.chain.name == kCanaryChain) {
+        auto rules = tc.chain.rules;
+        rules.push_back(stamp_rule(digest));
+        p.write_chain("nat", kCanaryChain, rules);
+      }
+  }
   res.rule_lines = p.rule_lines;
   if (!p.empty()) {
     res.payload = p.render();
@@ -390,8 +488,12 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     Entry& e = it->second;
     auto b = built.find(name);
     add_conntrack_cleanup(e, b == built.end() ? nullptr : &b->second, res.conntrack);
-    if (!e.present) services_.erase(it);
-    else commit_entry(e, b->second);
+    if (!e.present) {
+      services_digest_ -= e.prog.digest;
+      services_.erase(it);
+    } else {
+      commit_entry(e, b->second);
+    }
   }
   dirty_.clear();
   return res;
@@ -416,10 +518,12 @@ std::string IptablesSyncer::full_payload() const {
   std::map<ServicePortName, ServiceRuleset> built;
   for (const auto& [name, e] : services_)
     if (e.present) built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large));
+  uint64_t digest = node_digest(node);
+  for (const auto& [_, rs] : built) digest += service_digest(rs);
   IptablesState empty;
   Payload p;
   SyncResult res;
-  plan_full(empty, node, built, p, res);
+  plan_full(empty, node, built, stamp_rule(digest), p, res);
   return p.render();
 }
 

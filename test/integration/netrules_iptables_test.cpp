@@ -237,8 +237,17 @@ void scenario(IptablesMode mode) {
     REQUIRE(r.ok());
     CHECK(r->full);
     INFO(r->payload);
+    CHECK(r->adopted);
     CHECK_FALSE(r->restored);
     CHECK(echo(conn, "after restart\n"));
+    // A full resync compares every chain with the real iptables-save rendering: still nothing.
+    syncer->request_full_sync();
+    auto v = syncer->sync();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->adopted);
+    INFO(v->payload);
+    CHECK_FALSE(v->restored);
+    CHECK(echo(conn, "after full resync\n"));
   }
   close(conn);
 
