@@ -113,9 +113,9 @@ PluginReply run_plugin_mode(const PluginInvocation& inv, Executor& exec) {
 
   Runtime runtime(exec, options);
   PluginError failure{kInternal, {}, {}};
-  // A plugin's own error goes back verbatim; knode's failures carry the whole story in msg.
+  // The runtime fills `failure` (a plugin's own error verbatim); the message is the fallback.
   auto failed = [&](const Error& e) {
-    if (failure.code == kInternal || failure.msg.empty()) failure = {kInternal, e.message(), {}};
+    if (failure.msg.empty()) failure = {kInternal, e.message(), {}};
     return error_reply(failure, version);
   };
   if (command == "STATUS") {
@@ -138,7 +138,7 @@ PluginReply run_plugin_mode(const PluginInvocation& inv, Executor& exec) {
       }
     }
     if (auto st = runtime.gc(inner, valid, &failure); !st) {
-      failure = {kInternal, {}, {}};  // GC reports every failure together
+      failure = {kInternal, {}, {}};  // GC reports all its failures together, in the message
       return failed(st.error());
     }
     return {0, {}};

@@ -41,8 +41,9 @@ std::string excerpt(std::string_view s, size_t max = 512) {
   return std::string(s.substr(0, max)) + "...";
 }
 
-// Why a finished invocation failed, in words; fills `pe` (verbatim when the plugin printed an error).
-std::string explain(const ExecOutput& out, const ExecRequest& req, PluginError& pe) {
+// Why a finished invocation failed, in words; fills `pe` (verbatim when the plugin printed an error,
+// and then sets `from_plugin`).
+std::string explain(const ExecOutput& out, const ExecRequest& req, PluginError& pe, bool& from_plugin) {
   std::string why;
   if (out.timed_out) {
     why = "timed out after " + std::to_string(req.timeout.count()) + "ms and was killed";
@@ -51,6 +52,7 @@ std::string explain(const ExecOutput& out, const ExecRequest& req, PluginError& 
     why = "killed by signal " + std::to_string(out.term_signal) + (name ? std::string(" (") + name + ")" : "");
   } else if (auto e = parse_plugin_error(out.stdout_data)) {
     pe = *e;
+    from_plugin = true;
     return e->text();
   } else {
     why = "exit status " + std::to_string(out.exit_code);
@@ -149,7 +151,9 @@ Result<std::vector<std::string>> Runtime::plugin_versions(const std::string& pat
 
 Result<std::optional<PluginResult>> Runtime::invoke(const Call& c, PluginError* failure) {
   const std::string what = describe(c.plugin) + " failed (" + lower(c.command) + ")";
-  auto fail = [&](const std::string& why, const PluginError& pe) -> Error {
+  // The plugin's own error JSON is kept as it printed it; knode's failures get the whole story in msg.
+  auto fail = [&](const std::string& why, PluginError pe, bool from_plugin = false) -> Error {
+    if (!from_plugin) pe.msg = what + ": " + why;
     if (failure) *failure = pe;
     return Error(what + ": " + why);
   };
@@ -190,7 +194,8 @@ Result<std::optional<PluginResult>> Runtime::invoke(const Call& c, PluginError* 
     if (!out->stderr_data.empty() && log::V(4)) log::info("CNI plugin stderr", "path", *path, "stderr", out->stderr_data);
     if (!out->success()) {
       PluginError pe;
-      std::string why = explain(*out, req, pe);
+      bool from_plugin = false;
+      std::string why = explain(*out, req, pe, from_plugin);
       // A plugin that does not speak this version says so with code 1: ask it which it speaks and
       // retry with the configuration (and prevResult) translated to the best common version.
       if (pe.code == kIncompatibleVersion && !out->timed_out && out->term_signal == 0 && !negotiated) {
@@ -212,7 +217,7 @@ Result<std::optional<PluginResult>> Runtime::invoke(const Call& c, PluginError* 
           why += " (plugin supports " + sv + "; network uses " + c.list.cni_version + ")";
         }
       }
-      return fail(why, pe);
+      return fail(why, pe, from_plugin);
     }
     if (c.command != "ADD") return std::optional<PluginResult>();
     auto r = parse_result(out->stdout_data);

@@ -34,8 +34,9 @@ class Runtime {
  public:
   Runtime(Executor& exec, RuntimeOptions options);
 
-  // Every operation may report the plugin error (code, msg, details as the plugin printed them) that
-  // made it fail through `failure`; for failures not from a plugin's error JSON the code is kInternal.
+  // Every operation may report why it failed through `failure`, ready to print as a plugin error:
+  // the plugin's error JSON (code, msg, details) exactly as it printed it, or for other failures
+  // (crash, timeout, bad result, missing plugin) a knode code with the whole explanation in msg.
   Result<PluginResult> add(const NetworkConfigList& list, const RuntimeConf& rt, PluginError* failure = nullptr);
   Status check(const NetworkConfigList& list, const RuntimeConf& rt, PluginError* failure = nullptr);
   Status del(const NetworkConfigList& list, const RuntimeConf& rt, PluginError* failure = nullptr);
