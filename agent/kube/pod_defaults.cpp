@@ -287,6 +287,14 @@ void validate_containers(Errors& e, const std::vector<Container>& cs, const std:
         if (c.startup_probe) e.add(p + ".startupProbe", "Forbidden: may not be set for init containers without restartPolicy=Always");
       }
     }
+    for (const auto& [name, q] : c.resources.limits)
+      if (q.negative()) e.invalid(p + ".resources.limits[" + name + "]", quote(q.text()), "must be greater than or equal to 0");
+    for (const auto& [name, q] : c.resources.requests) {
+      if (q.negative()) e.invalid(p + ".resources.requests[" + name + "]", quote(q.text()), "must be greater than or equal to 0");
+      auto lim = c.resources.limits.find(name);
+      if (lim != c.resources.limits.end() && q > lim->second)
+        e.invalid(p + ".resources.requests", quote(q.text()), fmt::format("must be less than or equal to {} limit of {}", name, lim->second.text()));
+    }
     validate_probe(e, c.liveness_probe, p + ".livenessProbe", true);
     validate_probe(e, c.readiness_probe, p + ".readinessProbe", false);
     validate_probe(e, c.startup_probe, p + ".startupProbe", true);

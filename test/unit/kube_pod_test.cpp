@@ -424,6 +424,10 @@ TEST_CASE("validation reports the essentials with field names", "[kube][validati
         R"(pod "ns/p": spec.containers[0].livenessProbe: Required value: must specify a handler type)");
   CHECK(errors(pod_yaml("    livenessProbe:\n      exec: {command: [x]}\n      successThreshold: 2\n")) ==
         R"(pod "ns/p": spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1)");
+  CHECK(errors(pod_yaml("    resources: {requests: {cpu: 2}, limits: {cpu: 1}}\n")) ==
+        R"(pod "ns/p": spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1)");
+  CHECK(errors(pod_yaml("    resources: {requests: {memory: -1Mi}}\n")) ==
+        R"(pod "ns/p": spec.containers[0].resources.requests[memory]: Invalid value: "-1Mi": must be greater than or equal to 0)");
   // Several errors are all reported.
   CHECK(errors("metadata: {name: p}\nspec:\n  containers:\n  - {name: c}\n  - {name: c, image: x}\n") ==
         R"(pod "p": spec.containers[0].image: Required value; spec.containers[1].name: Duplicate value: "c")");
