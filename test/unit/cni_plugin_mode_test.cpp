@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cni/fake_executor.h"
+#include "cni/network_config.h"
 #include "cni/plugin_mode.h"
 #include "cni/process_executor.h"
 #include "cni_test_util.h"
@@ -152,4 +153,15 @@ TEST_CASE("the knode-cni binary works when invoked as a runtime invokes a plugin
   auto ver = exec.run({.path = d / "bin/knode-cni", .env = env, .stdin_data = R"({"cniVersion":"1.0.0"})"});
   REQUIRE(ver.ok());
   CHECK_THAT(ver->stdout_data, Catch::Contains("\"1.1.0\""));
+}
+
+TEST_CASE("the shipped containerd conf is a valid knode-cni network", "[cni][plugin]") {
+  auto l = load_network_file(std::string(KNODE_SOURCE_DIR) + "/cni/containerd/10-knode.conflist");
+  REQUIRE(l.ok());
+  REQUIRE(l->plugins.size() == 1);
+  CHECK(l->plugins[0].type == "knode-cni");
+  CHECK(l->plugins[0].capabilities.at("portMappings"));
+  CHECK(l->name != "kntnet");
+  std::string toml = knode::cni::testing::read_file(std::string(KNODE_SOURCE_DIR) + "/cni/containerd/config.toml");
+  CHECK_THAT(toml, Catch::Contains("cni_conf_dir = \"/etc/knode/cni/net.d\""));
 }
