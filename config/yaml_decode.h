@@ -203,6 +203,11 @@ inline bool is_empty_value(const Duration&) { return false; }  // metav1.Duratio
 inline bool is_empty_value(const Quantity&) { return false; }  // a struct upstream: never omitted
 template <class T>
 bool is_empty_value(const std::optional<T>& v) { return !v.has_value(); }
+// Go's omitempty leaves out empty slices and maps whether nil or not.
+template <class T>
+bool is_empty_value(const std::optional<std::vector<T>>& v) { return !v || v->empty(); }
+template <class T>
+bool is_empty_value(const std::optional<std::map<std::string, T>>& v) { return !v || v->empty(); }
 template <class T>
 bool is_empty_value(const std::vector<T>& v) { return v.empty(); }
 template <class T>
