@@ -1,0 +1,48 @@
+#include "agent/kube/endpointslice.h"
+
+#include "agent/kube/codec.h"
+#include "agent/kube/meta_codec.h"
+
+namespace knode::kube {
+
+#define KUBE_DESCRIBE(T) \
+  template <class V, class O> requires Is<O, T> void visit_fields(V& v, O& o)
+
+KUBE_DESCRIBE(EndpointConditions) { v("ready", o.ready)("serving", o.serving)("terminating", o.terminating); }
+KUBE_DESCRIBE(ForZone) { v("name", o.name, kAlways); }
+KUBE_DESCRIBE(EndpointHints) { v("forZones", o.for_zones); }
+KUBE_DESCRIBE(ObjectReferenceLite) {
+  v("kind", o.kind)("namespace", o.namespace_)("name", o.name)("uid", o.uid);
+}
+KUBE_DESCRIBE(SliceEndpoint) {
+  v("addresses", o.addresses, kAlways)("conditions", o.conditions)("hostname", o.hostname)
+   ("targetRef", o.target_ref)("nodeName", o.node_name)("zone", o.zone)("hints", o.hints);
+}
+KUBE_DESCRIBE(SlicePort) {
+  v("name", o.name)("protocol", o.protocol)("port", o.port)("appProtocol", o.app_protocol);
+}
+KUBE_DESCRIBE(EndpointSlice) {
+  v("apiVersion", o.api_version)("kind", o.kind)("metadata", o.metadata)
+   ("addressType", o.address_type, kAlways)("endpoints", o.endpoints, kAlways)("ports", o.ports);
+}
+
+#undef KUBE_DESCRIBE
+
+std::string EndpointSlice::service_name() const {
+  auto it = metadata.labels.find(std::string(kServiceNameLabel));
+  return it == metadata.labels.end() ? std::string() : it->second;
+}
+
+Result<EndpointSlice> decode_endpoint_slice(const json::value& v) {
+  return decode_object<EndpointSlice>(v, DecodeOptions{.kind = "EndpointSlice", .api_version = "discovery.k8s.io/v1"});
+}
+
+Result<EndpointSlice> decode_endpoint_slice_json(std::string_view text) {
+  auto root = parse_json(text);
+  if (!root) return root.error().wrap("endpointslice");
+  return decode_endpoint_slice(*root);
+}
+
+std::string encode_endpoint_slice_json(const EndpointSlice& s) { return to_json_text(encode_value(s)); }
+
+}  // namespace knode::kube

@@ -1,0 +1,143 @@
+#include "agent/proxy/endpoints_tracker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace knode::proxy {
+
+std::string EndpointInfo::str() const {
+  return netrules::is_ipv6(ip) ? fmt::format("[{}]:{}", ip, port) : fmt::format("{}:{}", ip, port);
+}
+
+std::optional<WallTime> parse_rfc3339(const std::string& s) {
+  int y, mo, d, h, mi, sec;
+  int n = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) return std::nullopt;
+  size_t pos = static_cast<size_t>(n);
+  std::chrono::nanoseconds frac{0};
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000000, v = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      v += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    frac = std::chrono::nanoseconds(v);
+  }
+  int offset_min = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset_min = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+  } else if (pos >= s.size() || (s[pos] != 'Z' && s[pos] != 'z')) {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  sys_days days = year{y} / month{static_cast<unsigned>(mo)} / day{static_cast<unsigned>(d)};
+  auto t = days + hours(h) + minutes(mi) + seconds(sec) - minutes(offset_min);
+  return time_point_cast<WallTime::duration>(t + frac);
+}
+
+namespace {
+
+netrules::Protocol protocol_of(const std::optional<std::string>& p) {
+  if (p && *p == "UDP") return netrules::Protocol::UDP;
+  if (p && *p == "SCTP") return netrules::Protocol::SCTP;
+  return netrules::Protocol::TCP;
+}
+
+const char* family_name(netrules::IPFamily f) { return f == netrules::IPFamily::IPv6 ? "IPv6" : "IPv4"; }
+
+}  // namespace
+
+EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
+                          const std::string& node_name, netrules::IPFamily family) {
+  EndpointsMap out;
+  for (const auto& [slice_name, s] : slices) {
+    if (s.address_type != family_name(family)) continue;
+    std::string svc = s.service_name();
+    for (const auto& p : s.ports) {
+      if (!p.port || *p.port <= 0) continue;
+      netrules::ServicePortName spn{s.metadata.namespace_, svc, p.name.value_or(""), protocol_of(p.protocol)};
+      auto& list = out[spn];
+      for (const auto& ep : s.endpoints) {
+        if (ep.addresses.empty()) continue;
+        EndpointInfo info;
+        info.ip = ep.addresses[0];
+        info.port = *p.port;
+        info.ready = ep.is_ready();
+        info.serving = ep.is_serving();
+        info.terminating = ep.is_terminating();
+        info.is_local = ep.node_name && *ep.node_name == node_name;
+        info.zone = ep.zone.value_or("");
+        if (ep.hints)
+          for (const auto& z : ep.hints->for_zones) info.zone_hints.push_back(z.name);
+        std::sort(info.zone_hints.begin(), info.zone_hints.end());
+        // The same address in two slices (during a slice handover): keep one, preferring ready.
+        auto dup = std::find_if(list.begin(), list.end(),
+                                [&](const EndpointInfo& e) { return e.ip == info.ip && e.port == info.port; });
+        if (dup == list.end()) list.push_back(std::move(info));
+        else if (!dup->ready && info.ready) *dup = std::move(info);
+      }
+    }
+  }
+  for (auto& [_, list] : out)
+    std::sort(list.begin(), list.end(), [](const EndpointInfo& a, const EndpointInfo& b) {
+      return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
+    });
+  return out;
+}
+
+bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current) {
+  const kube::EndpointSlice* any = current ? current : previous;
+  if (!any) return false;
+  std::string svc = any->service_name();
+  if (svc.empty()) return false;
+  NamespacedName nsn{any->metadata.namespace_, svc};
+  std::optional<WallTime> trigger;
+  if (current) {
+    auto it = current->metadata.annotations.find(std::string(kube::kLastChangeTriggerTimeAnnotation));
+    if (it != current->metadata.annotations.end()) trigger = parse_rfc3339(it->second);
+  }
+  std::lock_guard lk(mu_);
+  auto& slices = slices_[nsn];
+  // A slice may move between services only by being recreated; the previous object's service
+  // is the same as the current one's.
+  if (current) slices[current->metadata.name] = *current;
+  else slices.erase(previous->metadata.name);
+  if (slices.empty()) slices_.erase(nsn);
+  auto& d = dirty_[nsn];
+  if (trigger && (!d || *trigger < *d)) d = trigger;
+  return true;
+}
+
+std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
+  std::lock_guard lk(mu_);
+  std::map<NamespacedName, EndpointsChange> out;
+  for (auto& [nsn, trigger] : dirty_) {
+    EndpointsMap current;
+    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_slices(it->second, node_name_, family_);
+    EndpointsMap& reported = reported_[nsn];
+    if (current == reported) {
+      if (current.empty()) reported_.erase(nsn);
+      continue;
+    }
+    EndpointsChange ch{reported, current, trigger};
+    if (current.empty()) reported_.erase(nsn);
+    else reported = current;
+    out.emplace(nsn, std::move(ch));
+  }
+  dirty_.clear();
+  return out;
+}
+
+size_t EndpointSliceTracker::pending() const {
+  std::lock_guard lk(mu_);
+  return dirty_.size();
+}
+
+}  // namespace knode::proxy

@@ -1,0 +1,68 @@
+// EndpointSliceTracker: watch callbacks record EndpointSlices per Service; checkout() merges the
+// slices of every changed Service into endpoints per service port and hands back
+// {previous, current} (previous: what the last checkout reported), dropping no-op changes.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/kube/endpointslice.h"
+#include "agent/proxy/clock.h"
+#include "agent/proxy/service_tracker.h"
+#include "netrules/model.h"
+
+namespace knode::proxy {
+
+struct EndpointInfo {
+  std::string ip;
+  int port = 0;
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+  bool is_local = false;  // nodeName is this node
+  std::string zone;
+  std::vector<std::string> zone_hints;  // hints.forZones, sorted
+  std::string str() const;  // "ip:port"
+  bool operator==(const EndpointInfo&) const = default;
+};
+
+using EndpointsMap = std::map<netrules::ServicePortName, std::vector<EndpointInfo>>;
+
+struct EndpointsChange {
+  EndpointsMap previous;  // this service's ports only
+  EndpointsMap current;
+  std::optional<WallTime> trigger_time;  // earliest last-change-trigger-time among the updates
+};
+
+// Merges one Service's slices (by slice name) into endpoints per port, for one IP family.
+EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
+                          const std::string& node_name, netrules::IPFamily family);
+
+class EndpointSliceTracker {
+ public:
+  EndpointSliceTracker(std::string node_name, netrules::IPFamily family)
+      : node_name_(std::move(node_name)), family_(family) {}
+
+  // previous/current as the informer reports them (either may be null). Slices without the
+  // kubernetes.io/service-name label or of another address family are ignored (returns false).
+  bool update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current);
+  std::map<NamespacedName, EndpointsChange> checkout();
+  size_t pending() const;
+
+ private:
+  std::string node_name_;
+  netrules::IPFamily family_;
+  mutable std::mutex mu_;
+  std::map<NamespacedName, std::map<std::string, kube::EndpointSlice>> slices_;
+  std::map<NamespacedName, std::optional<WallTime>> dirty_;
+  std::map<NamespacedName, EndpointsMap> reported_;
+};
+
+// Parses an RFC 3339 time ("2026-11-27T20:38:23Z", fractional seconds and offsets allowed).
+std::optional<WallTime> parse_rfc3339(const std::string& s);
+
+}  // namespace knode::proxy

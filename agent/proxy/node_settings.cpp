@@ -1,0 +1,138 @@
+#include "agent/proxy/node_settings.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+namespace knode::proxy {
+namespace {
+
+bool of_family(const std::string& s, netrules::IPFamily f) {
+  return netrules::is_ipv6(s.substr(0, s.find('/'))) == (f == netrules::IPFamily::IPv6);
+}
+
+std::vector<std::string> split_comma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+bool cidr_contains(const std::string& cidr, const std::string& ip) {
+  auto slash = cidr.find('/');
+  std::string net = cidr.substr(0, slash);
+  int bits = slash == std::string::npos ? -1 : std::atoi(cidr.c_str() + slash + 1);
+  unsigned char a[16], b[16];
+  int len;
+  if (inet_pton(AF_INET, net.c_str(), a) == 1 && inet_pton(AF_INET, ip.c_str(), b) == 1) len = 4;
+  else if (inet_pton(AF_INET6, net.c_str(), a) == 1 && inet_pton(AF_INET6, ip.c_str(), b) == 1) len = 16;
+  else return false;
+  if (bits < 0) bits = len * 8;
+  if (bits > len * 8) return false;
+  for (int i = 0; i < len && bits > 0; ++i, bits -= 8) {
+    unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
+    if ((a[i] & mask) != (b[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> local_interface_addresses() {
+  std::vector<std::string> out;
+  struct ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return out;
+  for (auto* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    char buf[INET6_ADDRSTRLEN];
+    if (i->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+      out.emplace_back(buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, buf, sizeof buf);
+      out.emplace_back(buf);
+    }
+  }
+  freeifaddrs(ifs);
+  return out;
+}
+
+bool needs_node(const NodeSettingsConfig& c) {
+  return c.detect_local_mode == "NodeCIDR" ||
+         (c.node_port_addresses.size() == 1 && c.node_port_addresses[0] == "primary");
+}
+
+std::string node_ip(const NodeSettingsConfig& c, const kube::Node* node) {
+  if (!c.bind_address.empty() && c.bind_address != "0.0.0.0" && c.bind_address != "::" &&
+      of_family(c.bind_address, c.family))
+    return c.bind_address;
+  if (!node) return {};
+  for (const char* type : {"InternalIP", "ExternalIP"})
+    for (const auto& a : node->status.addresses)
+      if (a.type == type && of_family(a.address, c.family)) return a.address;
+  return {};
+}
+
+Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, const kube::Node* node,
+                                                   const std::vector<std::string>& local_addresses) {
+  netrules::NodeSettings s;
+  s.family = c.family;
+  s.masquerade_bit = c.masquerade_bit;
+  s.masquerade_all = c.masquerade_all;
+  s.localhost_nodeports = c.localhost_node_ports && c.family == netrules::IPFamily::IPv4;
+  s.conntrack_tcp_be_liberal = c.conntrack_tcp_be_liberal;
+  s.node_ip = node_ip(c, node);
+
+  using Mode = netrules::LocalTrafficDetector::Mode;
+  if (c.detect_local_mode == "ClusterCIDR" || c.detect_local_mode.empty()) {
+    for (const auto& cidr : split_comma(c.cluster_cidr))
+      if (of_family(cidr, c.family)) {
+        s.local_detector = {Mode::ClusterCIDR, cidr};
+        break;
+      }
+  } else if (c.detect_local_mode == "NodeCIDR") {
+    if (!node) return Error("detectLocalMode NodeCIDR: this node's Node object is not known yet");
+    for (const auto& cidr : node->all_pod_cidrs())
+      if (of_family(cidr, c.family)) {
+        s.local_detector = {Mode::NodeCIDR, cidr};
+        break;
+      }
+    if (!s.local_detector.implemented())
+      return Error("detectLocalMode NodeCIDR: node \"" + node->metadata.name + "\" has no spec.podCIDRs of this family");
+  } else if (c.detect_local_mode == "BridgeInterface") {
+    s.local_detector = {Mode::BridgeInterface, c.bridge_interface};
+  } else if (c.detect_local_mode == "InterfaceNamePrefix") {
+    s.local_detector = {Mode::InterfaceNamePrefix, c.interface_name_prefix};
+  }
+
+  if (c.node_port_addresses.empty()) {
+    s.nodeport_all_local = true;
+  } else {
+    s.nodeport_all_local = false;
+    for (const auto& a : c.node_port_addresses) {
+      if (a == "primary") {
+        if (s.node_ip.empty()) return Error("nodePortAddresses primary: this node has no IP of this family yet");
+        s.nodeport_ips.push_back(s.node_ip);
+        continue;
+      }
+      if (!of_family(a, c.family)) continue;
+      for (const auto& ip : local_addresses)
+        if (cidr_contains(a, ip) &&
+            std::find(s.nodeport_ips.begin(), s.nodeport_ips.end(), ip) == s.nodeport_ips.end())
+          s.nodeport_ips.push_back(ip);
+    }
+    // localhost NodePorts only when a loopback address is among the NodePort addresses.
+    bool has_loopback = false;
+    for (const auto& ip : s.nodeport_ips) has_loopback |= cidr_contains("127.0.0.0/8", ip);
+    s.localhost_nodeports = s.localhost_nodeports && has_loopback;
+  }
+  return s;
+}
+
+}  // namespace knode::proxy

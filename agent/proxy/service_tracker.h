@@ -1,0 +1,68 @@
+// ServiceChangeTracker: watch callbacks record {previous, current} per Service (as the rule
+// model's ports of one IP family); the sync loop checks the changes out and applies them to its
+// ServicePortMap. Headless and ExternalName Services, and those handled by another proxy
+// (service.kubernetes.io/service-proxy-name), have no ports here.
+#pragma once
+
+#include <compare>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "agent/kube/service.h"
+#include "netrules/model.h"
+
+namespace knode::proxy {
+
+struct NamespacedName {
+  std::string namespace_name;
+  std::string name;
+  std::string str() const { return namespace_name + "/" + name; }
+  auto operator<=>(const NamespacedName&) const = default;
+};
+
+inline NamespacedName namespaced_name(const netrules::ServicePortName& p) {
+  return NamespacedName{p.namespace_name, p.name};
+}
+
+// One service port as the proxy uses it: the rule model plus what endpoint selection needs.
+struct ServiceInfo {
+  netrules::ServicePort port;
+  bool prefer_close = false;  // trafficDistribution PreferClose or topology-mode Auto
+  bool operator==(const ServiceInfo&) const = default;
+};
+
+using ServicePortMap = std::map<netrules::ServicePortName, ServiceInfo>;
+
+// Why a Service has no ports for the proxy ("" when it has): "headless", "ExternalName", ...
+std::string service_skip_reason(const kube::Service& svc);
+// The Service's ports with a cluster IP of `family` (empty when skipped).
+ServicePortMap service_ports(const kube::Service& svc, netrules::IPFamily family);
+
+struct ServiceChange {
+  ServicePortMap previous;
+  ServicePortMap current;
+};
+
+class ServiceChangeTracker {
+ public:
+  explicit ServiceChangeTracker(netrules::IPFamily family) : family_(family) {}
+
+  // previous == nullptr: added; current == nullptr: deleted. Returns true when the service has a
+  // pending change after this update (false when it went back to what was last checked out).
+  bool update(const kube::Service* previous, const kube::Service* current);
+  std::map<NamespacedName, ServiceChange> checkout();
+  size_t pending() const;
+
+ private:
+  netrules::IPFamily family_;
+  mutable std::mutex mu_;
+  std::map<NamespacedName, ServiceChange> changes_;
+};
+
+// Applies changes to the map; returns the services whose ports changed.
+std::set<NamespacedName> apply_service_changes(ServicePortMap& map,
+                                               const std::map<NamespacedName, ServiceChange>& changes);
+
+}  // namespace knode::proxy
