@@ -390,8 +390,12 @@ Result<std::string> FakeRuntime::CreateContainer(const std::string& sandbox_id,
                                                  const v1::ContainerConfig& config,
                                                  const v1::PodSandboxConfig& sandbox_config) {
   const auto& pm = sandbox_config.metadata();
-  const std::string what = fmt::format("CreateContainer \"{}\" for pod \"{}/{}\"",
-                                       config.metadata().name(), pm.namespace_(), pm.name());
+  const std::string what =
+      sandbox_config.has_metadata()
+          ? fmt::format("CreateContainer \"{}\" for pod \"{}/{}\"", config.metadata().name(),
+                        pm.namespace_(), pm.name())
+          : fmt::format("CreateContainer \"{}\" in sandbox \"{}\"", config.metadata().name(),
+                        sandbox_id);
   std::lock_guard lock(s_->mu);
   if (auto err = s_->enter("CreateContainer", what)) return *err;
   auto sb = s_->sandboxes.find(sandbox_id);

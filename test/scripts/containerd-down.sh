@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the test containerd started by containerd-up.sh: removes what the CRI still runs (pods,
-# their tasks and shims), then TERM, then KILL, and unmounts what is left under STATE_DIR.
+# their tasks and shims, their addresses), then TERM, then KILL, and unmounts what is left under
+# STATE_DIR. The test bridge (knodetest0) stays: other instances may use it.
 # Idempotent. Images and the state directory stay, so the next start is fast; pass --purge to
 # delete the state directory too.
 #
@@ -20,16 +21,22 @@ PIDFILE=$STATE_DIR/containerd.pid
 
 log() { echo "containerd-down: $*" >&2; }
 
+if [[ -d $STATE_DIR && -z ${KNODE_TEST_LOCK_HELD:-} ]]; then
+  exec 9>"$STATE_DIR/.lock"
+  flock 9
+fi
+
 pid=""
 if [[ -f $PIDFILE ]]; then
   pid=$(cat "$PIDFILE")
   kill -0 "$pid" 2>/dev/null || pid=""
 fi
 
+IPAM_DIR=${KNODE_TEST_IPAM_DIR:-/run/knode-test/cni-ipam}
 if [[ -n $pid && -S $SOCK ]]; then
-  # Kill and delete the tasks of every namespace, so no shim or container outlives containerd.
-  # (Sandboxes the CRI made are containers in k8s.io; deleting them also releases their CNI IPs
-  # only through the CRI, which ctr does not use, so we also clear the IPAM dir below.)
+  # Kill and delete the tasks and containers of every namespace, so no shim or container outlives
+  # containerd. This bypasses the CRI, so no CNI DEL runs: release the pods' addresses by hand
+  # (host-local keeps one file per address holding the container id, which is the sandbox id).
   for ns in $(timeout 10 ctr -a "$SOCK" namespaces ls -q 2>/dev/null || true); do
     for task in $(timeout 10 ctr -a "$SOCK" -n "$ns" tasks ls -q 2>/dev/null || true); do
       timeout 10 ctr -a "$SOCK" -n "$ns" tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true
@@ -38,6 +45,9 @@ if [[ -n $pid && -S $SOCK ]]; then
       timeout 10 ctr -a "$SOCK" -n "$ns" tasks delete -f "$task" >/dev/null 2>&1 || true
     done
     for c in $(timeout 10 ctr -a "$SOCK" -n "$ns" containers ls -q 2>/dev/null || true); do
+      if [[ -d $IPAM_DIR ]]; then
+        grep -rlsx -e "$c" -e "$c"$'\r' "$IPAM_DIR" 2>/dev/null | xargs -r rm -f
+      fi
       timeout 10 ctr -a "$SOCK" -n "$ns" containers delete "$c" >/dev/null 2>&1 || true
     done
   done
@@ -67,8 +77,6 @@ if [[ -d $STATE_DIR ]]; then
   awk -v d="$STATE_DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
 fi
-rm -rf "$STATE_DIR/cni-ipam"
-ip link del knodetest0 2>/dev/null || true
 
 if [[ $PURGE -eq 1 ]]; then
   rm -rf "$STATE_DIR"

@@ -7,8 +7,10 @@
 #   test/scripts/containerd-down.sh
 #
 # Everything lives under STATE_DIR (default /run/knode-test/containerd): config.toml, root/, state/,
-# containerd.sock, containerd.log, containerd.pid, net.d/ (CNI conf), images/ (image tarballs).
-# It does not touch a system containerd or /etc/cni/net.d. Config choices for these machines
+# containerd.sock, containerd.log, containerd.pid, net.d/ (CNI conf), pod netns mounts. Shared by
+# all instances: /run/knode-test/images (image tarballs) and /run/knode-test/cni-ipam (addresses).
+# Several instances may run at once with different STATE_DIRs. It does not touch a system
+# containerd or /etc/cni/net.d. Config choices for these machines
 # (see DESIGN §4): restrict_oom_score_adj (no CAP_SYS_RESOURCE), cgroupfs (no systemd), a local
 # sandbox image (nothing can be pulled), CNI bridge on 10.88.0.0/16 without a default route, so pod
 # traffic stays on the test bridge.
@@ -22,6 +24,10 @@ LOG=$STATE_DIR/containerd.log
 CNI_CONF_DIR=$STATE_DIR/net.d
 CNI_BIN_DIR=${KNODE_TEST_CNI_BIN_DIR:-/usr/lib/cni}
 SANDBOX_IMAGE=knode.local/pause:3.10
+# Shared by every test containerd on the machine (host-local locks it), so several instances can
+# use the one test bridge without handing out the same address twice.
+IPAM_DIR=${KNODE_TEST_IPAM_DIR:-/run/knode-test/cni-ipam}
+IMAGE_CACHE=${KNODE_TEST_IMAGE_CACHE:-/run/knode-test/images}
 
 log() { echo "containerd-up: $*" >&2; }
 
@@ -42,6 +48,9 @@ answering() {
 }
 
 mkdir -p "$STATE_DIR" "$CNI_CONF_DIR"
+# One start at a time (tests running in parallel all call this script).
+exec 9>"$STATE_DIR/.lock"
+flock 9
 
 # The CNI network. Written in place (containerd's conf watcher ignores files mv-ed in).
 write_if_changed() {  # path, content
@@ -62,7 +71,7 @@ write_if_changed "$CNI_CONF_DIR/10-knode-test.conflist" '{
       "ipam": {
         "type": "host-local",
         "ranges": [[{"subnet": "10.88.0.0/16"}]],
-        "dataDir": "'"$STATE_DIR"'/cni-ipam"
+        "dataDir": "'"$IPAM_DIR"'"
       }
     }
   ]
@@ -118,12 +127,13 @@ if running && answering; then
 else
   if running; then
     log "pid $(cat "$PIDFILE") does not answer; restarting it"
-    "$SCRIPTS/containerd-down.sh" "$STATE_DIR" >&2
+    KNODE_TEST_LOCK_HELD=1 "$SCRIPTS/containerd-down.sh" "$STATE_DIR" >&2
   fi
   rm -f "$SOCK" "$SOCK.ttrpc"
   log "starting containerd (log: $LOG)"
   # setsid: its own session, so it outlives this shell and no terminal signal reaches it.
-  setsid containerd --config "$STATE_DIR/config.toml" </dev/null >>"$LOG" 2>&1 &
+  # 9>&-: containerd must not inherit (and hold) the lock.
+  setsid containerd --config "$STATE_DIR/config.toml" </dev/null >>"$LOG" 2>&1 9>&- &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 100); do
     answering && break
@@ -142,5 +152,5 @@ else
   log "running (pid $(cat "$PIDFILE"))"
 fi
 
-"$SCRIPTS/build-images.sh" "$SOCK" "$STATE_DIR/images" >&2
+"$SCRIPTS/build-images.sh" "$SOCK" "$IMAGE_CACHE" >&2
 echo "$SOCK"
