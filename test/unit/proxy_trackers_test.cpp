@@ -1,0 +1,168 @@
+#include <catch2/catch.hpp>
+
+#include "agent/proxy/endpoints_tracker.h"
+#include "agent/proxy/service_tracker.h"
+#include "proxy_test_objects.h"
+
+using namespace knode;
+using namespace knode::proxy;
+using namespace knode::proxy::testing;
+using netrules::IPFamily;
+
+namespace {
+netrules::ServicePortName spn(const std::string& ns, const std::string& name, const std::string& port = "http") {
+  return {ns, name, port, netrules::Protocol::TCP};
+}
+}  // namespace
+
+TEST_CASE("ServiceChangeTracker records previous and current per service", "[proxy][tracker]") {
+  ServiceChangeTracker t(IPFamily::IPv4);
+  auto a = make_service("ns", "a", "10.96.0.10");
+  CHECK(t.update(nullptr, &a));
+  auto b = a;
+  b.spec.ports[0].port = 81;
+  CHECK(t.update(&a, &b));  // coalesces with the add: previous stays empty
+  auto changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  const auto& ch = changes.at({"ns", "a"});
+  CHECK(ch.previous.empty());
+  REQUIRE(ch.current.size() == 1);
+  CHECK(ch.current.at(spn("ns", "a")).port.port == 81);
+  CHECK(t.pending() == 0);
+
+  // A change and its reversal cancel out.
+  auto c = b;
+  c.spec.ports[0].port = 82;
+  CHECK(t.update(&b, &c));
+  CHECK_FALSE(t.update(&c, &b));
+  CHECK(t.checkout().empty());
+
+  // Deletion: previous holds the ports, current is empty.
+  CHECK(t.update(&b, nullptr));
+  changes = t.checkout();
+  CHECK(changes.at({"ns", "a"}).current.empty());
+  CHECK(changes.at({"ns", "a"}).previous.size() == 1);
+}
+
+TEST_CASE("ServiceChangeTracker skips services the proxy does not handle", "[proxy][tracker]") {
+  ServiceChangeTracker t(IPFamily::IPv4);
+  auto headless = make_service("ns", "h", "None");
+  CHECK_FALSE(t.update(nullptr, &headless));
+  auto ext = make_service("ns", "e", "");
+  ext.spec.type = "ExternalName";
+  ext.spec.cluster_ips.clear();
+  CHECK_FALSE(t.update(nullptr, &ext));
+  auto other = make_service("ns", "o", "10.96.0.11");
+  other.metadata.labels[std::string(kube::kServiceProxyNameLabel)] = "someone-else";
+  CHECK_FALSE(t.update(nullptr, &other));
+  auto v6 = make_service("ns", "v6", "fd00::10");
+  CHECK_FALSE(t.update(nullptr, &v6));
+  CHECK(t.checkout().empty());
+  CHECK(service_skip_reason(headless) == "headless");
+  CHECK(service_skip_reason(ext) == "ExternalName");
+}
+
+TEST_CASE("service_ports converts the fields the rules need", "[proxy][tracker]") {
+  auto s = make_service("ns", "lb", "10.96.0.12", 80, "LoadBalancer", 30080);
+  s.spec.external_ips = {"192.0.2.1", "2001:db8::1"};
+  s.spec.external_traffic_policy = "Local";
+  s.spec.health_check_node_port = 32000;
+  s.spec.internal_traffic_policy = "Local";
+  s.spec.session_affinity = "ClientIP";
+  s.spec.load_balancer_source_ranges = {" 198.51.100.0/24 "};
+  s.status.load_balancer.ingress = {{.ip = "203.0.113.5"}, {.ip = "203.0.113.6", .ip_mode = "Proxy"}};
+  s.spec.traffic_distribution = "PreferClose";
+  auto m = service_ports(s, IPFamily::IPv4);
+  REQUIRE(m.size() == 1);
+  const auto& info = m.begin()->second;
+  CHECK(info.port.node_port == 30080);
+  CHECK(info.port.external_ips == std::vector<std::string>{"192.0.2.1"});
+  CHECK(info.port.external_traffic_policy == netrules::TrafficPolicy::Local);
+  CHECK(info.port.internal_traffic_policy == netrules::TrafficPolicy::Local);
+  CHECK(info.port.health_check_node_port == 32000);
+  CHECK(info.port.session_affinity_client_ip);
+  CHECK(info.port.sticky_max_age_seconds == 10800);
+  CHECK(info.port.load_balancer_source_ranges == std::vector<std::string>{"198.51.100.0/24"});
+  REQUIRE(info.port.load_balancer_ingress.size() == 2);
+  CHECK(info.port.load_balancer_ingress[1].mode == netrules::LoadBalancerIPMode::Proxy);
+  CHECK(info.port.load_balancer_vips() == std::vector<std::string>{"203.0.113.5"});
+  CHECK(info.prefer_close);
+
+  // A ClusterIP service keeps no node port even when one is written.
+  auto c = make_service("ns", "c", "10.96.0.13", 80, "ClusterIP", 30081);
+  CHECK(service_ports(c, IPFamily::IPv4).begin()->second.port.node_port == 0);
+}
+
+TEST_CASE("EndpointSliceTracker merges a service's slices", "[proxy][tracker]") {
+  EndpointSliceTracker t("node-1", IPFamily::IPv4);
+  auto s1 = make_slice("ns", "web", "web-1", {{.ip = "10.0.0.2", .node = "node-1"}, {.ip = "10.0.0.1"}});
+  auto s2 = make_slice("ns", "web", "web-2", {{.ip = "10.0.0.3", .ready = false}, {.ip = "10.0.0.1"}});
+  CHECK(t.update(nullptr, &s1));
+  CHECK(t.update(nullptr, &s2));
+  auto changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  const auto& eps = changes.at({"ns", "web"}).current.at(spn("ns", "web"));
+  REQUIRE(eps.size() == 3);  // 10.0.0.1 appears once
+  CHECK(eps[0].str() == "10.0.0.1:8080");
+  CHECK(eps[1].str() == "10.0.0.2:8080");
+  CHECK(eps[1].is_local);
+  CHECK_FALSE(eps[2].ready);
+
+  // Re-sending the same slice is no change at checkout.
+  CHECK(t.update(&s1, &s1));
+  CHECK(t.checkout().empty());
+
+  // Removing one slice: previous is what was reported before.
+  CHECK(t.update(&s2, nullptr));
+  changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes.at({"ns", "web"}).previous.at(spn("ns", "web")).size() == 3);
+  CHECK(changes.at({"ns", "web"}).current.at(spn("ns", "web")).size() == 2);
+
+  // Slices without the service-name label or of another family are ignored.
+  auto orphan = s1;
+  orphan.metadata.labels.clear();
+  CHECK_FALSE(t.update(nullptr, &orphan));
+  auto v6 = make_slice("ns", "web", "web-v6", {{.ip = "fd00::1"}});
+  v6.address_type = "IPv6";
+  t.update(nullptr, &v6);
+  CHECK(t.checkout().empty());
+}
+
+TEST_CASE("EndpointSliceTracker keeps the earliest trigger time", "[proxy][tracker]") {
+  EndpointSliceTracker t("n", IPFamily::IPv4);
+  auto s = make_slice("ns", "web", "web-1", {{.ip = "10.0.0.1"}});
+  s.metadata.annotations[std::string(kube::kLastChangeTriggerTimeAnnotation)] = "2026-01-01T00:00:05Z";
+  t.update(nullptr, &s);
+  auto s2 = s;
+  s2.endpoints[0].addresses = {"10.0.0.9"};
+  s2.metadata.annotations[std::string(kube::kLastChangeTriggerTimeAnnotation)] = "2026-01-01T00:00:07.5Z";
+  t.update(&s, &s2);
+  auto ch = t.checkout();
+  REQUIRE(ch.at({"ns", "web"}).trigger_time);
+  CHECK(*ch.at({"ns", "web"}).trigger_time == *parse_rfc3339("2026-01-01T00:00:05Z"));
+  CHECK(parse_rfc3339("2026-01-01T01:00:00+01:00") == parse_rfc3339("2026-01-01T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("yesterday"));
+}
+
+TEST_CASE("apply_service_changes replaces every port of a changed service", "[proxy][tracker]") {
+  ServicePortMap map;
+  ServiceChangeTracker t(IPFamily::IPv4);
+  auto a = make_service("ns", "a", "10.96.0.10");
+  auto p2 = a.spec.ports[0];
+  p2.name = "https";
+  p2.port = 443;
+  a.spec.ports.push_back(p2);
+  t.update(nullptr, &a);
+  auto updated = apply_service_changes(map, t.checkout());
+  CHECK(updated.size() == 1);
+  CHECK(map.size() == 2);
+  auto b = a;
+  b.spec.ports.pop_back();
+  t.update(&a, &b);
+  apply_service_changes(map, t.checkout());
+  CHECK(map.size() == 1);
+  t.update(&b, nullptr);
+  apply_service_changes(map, t.checkout());
+  CHECK(map.empty());
+}
