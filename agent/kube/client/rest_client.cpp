@@ -246,10 +246,16 @@ class RestClientImpl : public std::enable_shared_from_this<RestClientImpl> {
         for (;;) {
           try {
             owned_ioc_->run();
-            return;
+            break;
           } catch (const std::exception& e) {
             log::error_msg("API client event loop: uncaught exception", "error", std::string(e.what()));
           }
+        }
+        if (orphan_self_) {
+          // The client was dropped from inside one of its own callbacks (see orphan()): clean up here.
+          auto self = std::move(orphan_self_);
+          idle_.clear();
+          owned_ioc_.reset();
         }
       });
     }
@@ -281,6 +287,27 @@ class RestClientImpl : public std::enable_shared_from_this<RestClientImpl> {
       if (!ioc_->get_executor().running_in_this_thread()) fut.wait();
     }
     if (blocking_) blocking_->join();
+  }
+
+  // Shutdown requested on the loop thread itself (the last reference to the client was dropped in
+  // one of its callbacks): the thread cannot be joined from here, so it is told to stop and left to
+  // tear down the event loop after the current handler returns.
+  void orphan() {
+    {
+      std::lock_guard lk(post_mu_);
+      if (!alive_) return;
+      alive_ = false;
+    }
+    for (auto& c : idle_) c->close();
+    idle_.clear();
+    for (auto* w : watches_)
+      if (w->conn) w->conn->close();
+    if (owned_ioc_) {
+      orphan_self_ = shared_from_this();
+      work_.reset();
+      owned_ioc_->stop();
+      thread_.detach();
+    }
   }
 
   bool post_safe(std::function<void()> fn) {
@@ -563,7 +590,7 @@ class RestClientImpl : public std::enable_shared_from_this<RestClientImpl> {
     while (!parser->is_done()) {
       res.body().data = conn->scratch.data();
       res.body().size = conn->scratch.size();
-      auto [ec, n] = co_await conn->visit([&](auto& s) { return http::async_read(s, conn->buf, *parser, nothrow); });
+      auto [ec, n] = co_await conn->visit([&](auto& s) { return http::async_read_some(s, conn->buf, *parser, nothrow); });
       if (ec == http::error::need_buffer) ec = {};
       size_t got = conn->scratch.size() - res.body().size;
       std::string_view chunk(conn->scratch.data(), got);
@@ -709,6 +736,7 @@ class RestClientImpl : public std::enable_shared_from_this<RestClientImpl> {
   std::unique_ptr<asio::io_context> owned_ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
+  std::shared_ptr<RestClientImpl> orphan_self_;
   std::optional<asio::thread_pool> blocking_;
   std::mutex post_mu_;
   bool alive_ = true;
@@ -805,7 +833,10 @@ std::shared_ptr<Cancelable> RestClientImpl::post_after(std::chrono::milliseconds
 class RestClient : public Client {
  public:
   explicit RestClient(std::shared_ptr<RestClientImpl> impl) : impl_(std::move(impl)) {}
-  ~RestClient() override { impl_->shutdown(); }
+  ~RestClient() override {
+    if (impl_->on_loop_thread()) impl_->orphan();
+    else impl_->shutdown();
+  }
 
   void call_async(Request req, Done done) override { impl_->call_async(std::move(req), std::move(done)); }
   std::shared_ptr<Cancelable> watch_async(Request req, WatchCallbacks cb) override {
