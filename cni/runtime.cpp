@@ -127,7 +127,10 @@ Result<std::string> Runtime::stdin_for(const Call& c, std::string_view version) 
 }
 
 Result<std::vector<std::string>> Runtime::plugin_versions(const std::string& path, const NetworkConfigList& list) {
-  if (auto it = versions_.find(path); it != versions_.end()) return it->second;
+  {
+    std::lock_guard lock(versions_mu_);
+    if (auto it = versions_.find(path); it != versions_.end()) return it->second;
+  }
   ExecRequest req{.path = path,
                   .env = {"CNI_COMMAND=VERSION"},
                   .stdin_data = "{\"cniVersion\":\"" + list.cni_version + "\"}",
@@ -145,6 +148,7 @@ Result<std::vector<std::string>> Runtime::plugin_versions(const std::string& pat
     }
   }
   if (versions.empty()) versions = {"0.1.0", "0.2.0"};  // plugins from before VERSION existed
+  std::lock_guard lock(versions_mu_);
   versions_[path] = versions;
   return versions;
 }
@@ -174,8 +178,13 @@ Result<std::optional<PluginResult>> Runtime::invoke(const Call& c, PluginError* 
   // Use the list's version unless this plugin is known not to speak it.
   std::string version = c.list.cni_version;
   bool negotiated = false;
-  if (auto it = versions_.find(*path); it != versions_.end() && !in_list(it->second, version)) {
-    auto v = negotiate(it->second, c.list.cni_version, c.command);
+  std::optional<std::vector<std::string>> known;
+  {
+    std::lock_guard lock(versions_mu_);
+    if (auto it = versions_.find(*path); it != versions_.end()) known = it->second;
+  }
+  if (known && !in_list(*known, version)) {
+    auto v = negotiate(*known, c.list.cni_version, c.command);
     if (!v) {
       if (c.command == "CHECK" || c.command == "STATUS" || c.command == "GC") return std::optional<PluginResult>();
       return fail("plugin does not support CNI version " + version, {kIncompatibleVersion, "incompatible CNI versions", {}});
@@ -249,6 +258,7 @@ Result<PluginResult> Runtime::add(const NetworkConfigList& list, const RuntimeCo
       return st.error();
     }
   }
+  if (list.plugins.empty()) return Error("network \"" + list.name + "\" has no plugins");
   std::optional<PluginResult> prev;
   for (const auto& p : list.plugins) {
     Call c{.list = list, .plugin = p, .command = "ADD", .rt = &rt, .prev = prev ? &*prev : nullptr};

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct RuntimeOptions {
   std::chrono::milliseconds plugin_timeout{std::chrono::seconds(60)};  // per plugin invocation
 };
 
+// Safe to use from several threads at once (one operation per attachment at a time, as the spec asks).
 class Runtime {
  public:
   Runtime(Executor& exec, RuntimeOptions options);
@@ -60,6 +62,7 @@ class Runtime {
   Executor& exec_;
   RuntimeOptions options_;
   ResultCache cache_;
+  mutable std::mutex versions_mu_;                            // pods are attached concurrently
   std::map<std::string, std::vector<std::string>> versions_;  // plugin path → supportedVersions
 };
 
