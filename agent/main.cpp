@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   std::string_view self = base_name(argc > 0 ? argv[0] : "knode");
   if (self == "kubelet") return knode::kubelet_main(args);
   if (self == "kube-proxy") return knode::proxy_main(args);
+  if (self == "knode-cni") return knode::cni_main({"plugin"});
 
   if (args.empty()) {
     usage(stderr);
