@@ -292,6 +292,23 @@ TEST_CASE("a watch that ends at once without events backs off", "[kubeclient][re
   r->stop();
 }
 
+TEST_CASE("a transform trims listed and watched objects before they are cached", "[kubeclient][reflector]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> { return list_of(N(2, 1), 5); };
+  Store store;
+  auto strip = [](json::value&& v) {
+    v.as_object().erase("spec");
+    return std::move(v);
+  };
+  auto r = Reflector::create(c, &store, {.name = "pods", .path = "/api/v1/pods", .transform = strip});
+  r->start();
+  c->run();
+  c->emit(c->open_watch(), {WatchEventType::Added, pod("default", "w", 6)});
+  REQUIRE(store.size() == 3);
+  for (auto& o : store.list()) CHECK_FALSE(o->as_object().contains("spec"));
+  r->stop();
+}
+
 // ---------------------------------------------------------------- informer
 
 namespace {

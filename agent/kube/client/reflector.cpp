@@ -192,7 +192,9 @@ void Reflector::list_page(std::shared_ptr<ListState> st) {
     if (items && items->is_array()) {
       auto& arr = items->get_array();
       st->items.reserve(st->items.size() + arr.size());
-      for (auto& item : arr) st->items.push_back(std::make_shared<const json::value>(std::move(item)));
+      for (auto& item : arr)
+        st->items.push_back(std::make_shared<const json::value>(
+            self->opts_.transform ? self->opts_.transform(std::move(item)) : std::move(item)));
     }
     {
       std::lock_guard lk(self->mu_);
@@ -266,7 +268,8 @@ void Reflector::on_watch_event(uint64_t gen, WatchEvent&& ev) {
         retry_after_backoff(false, what);
         return;
       }
-      store_->apply(ev.type, std::make_shared<const json::value>(std::move(ev.object)));
+      store_->apply(ev.type, std::make_shared<const json::value>(
+                                 opts_.transform ? opts_.transform(std::move(ev.object)) : std::move(ev.object)));
       std::lock_guard lk(mu_);
       if (!rv.empty()) rv_ = std::move(rv);
       ++stats_.events;

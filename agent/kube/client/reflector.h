@@ -29,6 +29,9 @@ struct ReflectorOptions {
   std::chrono::seconds min_watch_timeout{300};  // timeoutSeconds is drawn from [min, 2*min)
   // A watch that ends within this time without any event counts as a failure (backs off).
   std::chrono::milliseconds short_watch{1000};
+  // Applied to every listed or watched object before it is cached (client-go's SetTransform), e.g. to
+  // drop metadata.managedFields and save memory. Runs on the event-loop thread: keep it cheap.
+  std::function<boost::json::value(boost::json::value&&)> transform;
 };
 
 struct ReflectorStats {
