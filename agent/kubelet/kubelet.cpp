@@ -1,0 +1,54 @@
+#include "agent/kubelet/kubelet.h"
+
+#include <filesystem>
+
+#include "agent/base/log.h"
+
+namespace knode::kubelet {
+
+Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings)
+    : settings_(std::move(settings)),
+      status_(settings_.status_file ? settings_.root_dir + "/pods-status.json" : std::string()),
+      prober_(runtime, [this](const std::string& uid) { workers_.on_runtime_event(uid); }),
+      syncer_(runtime, images, status_, &prober_,
+              PodSyncerOptions{.node = settings_.node,
+                               .pods_dir = settings_.root_dir + "/pods",
+                               .host_ip = settings_.host_ip,
+                               .runtime_name = settings_.runtime_name}),
+      workers_(syncer_, PodWorkersOptions{.threads = settings_.worker_threads, .resync = settings_.sync_period}),
+      pleg_(runtime, [this](const std::string& uid) { workers_.on_runtime_event(uid); },
+            PlegOptions{.period = settings_.relist_period}) {
+  if (!settings_.static_pod_path.empty())
+    source_ = std::make_unique<StaticPodSource>(
+        StaticPodSourceOptions{.path = settings_.static_pod_path,
+                               .node_name = settings_.node_name,
+                               .check_period = settings_.file_check_period},
+        [this](std::vector<kube::Pod> pods) { workers_.set_pods(std::move(pods)); });
+}
+
+Kubelet::~Kubelet() { stop(); }
+
+void Kubelet::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(settings_.root_dir + "/pods", ec);
+  if (ec) log::warning("Cannot create the pods directory", "dir", settings_.root_dir + "/pods", "reason", ec.message());
+  status_.start();
+  prober_.start();
+  workers_.start();
+  if (source_) source_->start();
+  else workers_.set_pods({});
+  pleg_.start();
+  started_ = true;
+}
+
+void Kubelet::stop() {
+  if (!started_) return;
+  started_ = false;
+  pleg_.stop();
+  if (source_) source_->stop();
+  workers_.stop();
+  prober_.stop();
+  status_.stop();
+}
+
+}  // namespace knode::kubelet

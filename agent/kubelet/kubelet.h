@@ -1,0 +1,62 @@
+// The kubelet core without an API server: the static pod source feeding the pod workers, the PLEG
+// and the prober waking them, the pod syncer acting through the CRI, the status manager reporting. It only wires
+// and orders these managers (start: status, prober, workers, source, PLEG; stop: the reverse) — no logic.
+// The role entry (agent/kubelet_role.cpp) builds it from the effective configuration; integration
+// tests build it directly.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "agent/kubelet/pleg.h"
+#include "agent/kubelet/pod_syncer.h"
+#include "agent/kubelet/pod_workers.h"
+#include "agent/kubelet/prober.h"
+#include "agent/kubelet/static_pods.h"
+#include "agent/kubelet/status_manager.h"
+#include "cri/convert.h"
+#include "cri/runtime.h"
+
+namespace knode::kubelet {
+
+struct KubeletSettings {
+  std::string node_name;
+  std::string root_dir = "/var/lib/kubelet";
+  std::string static_pod_path;  // "" → no file source (no pods)
+  std::chrono::milliseconds file_check_period = std::chrono::seconds(20);
+  std::chrono::milliseconds sync_period = std::chrono::seconds(60);
+  std::chrono::milliseconds relist_period = std::chrono::seconds(1);
+  int worker_threads = 4;
+  bool status_file = true;  // <root_dir>/pods-status.json
+  std::string host_ip;
+  std::string runtime_name = "containerd";
+  cri::NodeSettings node;
+};
+
+class Kubelet {
+ public:
+  Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings);
+  ~Kubelet();
+
+  void start();
+  // Stops the managers; pods keep running (as upstream's kubelet on SIGTERM).
+  void stop();
+
+  StatusManager& status() { return status_; }
+  PodWorkers& workers() { return workers_; }
+  Pleg& pleg() { return pleg_; }
+  StaticPodSource* source() { return source_.get(); }
+
+ private:
+  KubeletSettings settings_;
+  StatusManager status_;
+  ProbeManager prober_;
+  PodSyncer syncer_;
+  PodWorkers workers_;
+  Pleg pleg_;
+  std::unique_ptr<StaticPodSource> source_;
+  bool started_ = false;
+};
+
+}  // namespace knode::kubelet

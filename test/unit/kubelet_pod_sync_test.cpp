@@ -1,0 +1,279 @@
+// PodSyncer + PodWorkers against the in-memory FakeRuntime.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "agent/kubelet/pod_syncer.h"
+#include "agent/kubelet/pod_workers.h"
+#include "agent/kubelet/status_manager.h"
+#include "cri/fake_runtime.h"
+#include "cri/types.h"
+#include "kubelet_test_util.h"
+
+using namespace knode;
+using namespace knode::kubelet;
+using knode::kubelet::testing::FakeClock;
+using knode::kubelet::testing::kWebPod;
+using knode::kubelet::testing::pod_from_yaml;
+
+namespace {
+
+struct Fixture {
+  FakeClock clock;
+  cri::FakeRuntime rt;
+  StatusManager status{""};
+  std::string pods_dir = "/tmp/knode-unit-kubelet-pods";
+  PodSyncer syncer{rt, rt, status, nullptr,
+                   PodSyncerOptions{.pods_dir = pods_dir, .host_ip = "192.0.2.1", .now_ns = [this] { return clock(); }}};
+  PodState state;
+  Fixture() {
+    rt.set_clock([this] { return clock(); });
+    rt.add_image("knode.local/busybox:1.36");
+    rt.add_image("knode.local/pause:3.10");
+  }
+  ~Fixture() { std::filesystem::remove_all(pods_dir); }
+
+  std::vector<std::string> containers(cri::v1::ContainerState st) {
+    std::vector<std::string> out;
+    auto list = rt.ListContainers(nullptr);
+    REQUIRE(list.ok());
+    for (const auto& c : *list)
+      if (c.state() == st) out.push_back(c.id());
+    return out;
+  }
+  kube::PodStatus pod_status() {
+    auto pods = status.pods();
+    REQUIRE(pods.size() == 1);
+    return pods[0].status;
+  }
+  const kube::ContainerStatus& app() {
+    static kube::ContainerStatus cs;
+    cs = pod_status().container_statuses.at(0);
+    return cs;
+  }
+};
+
+size_t count(const std::vector<std::string>& calls, const std::string& name) {
+  return std::count(calls.begin(), calls.end(), name);
+}
+
+}  // namespace
+
+TEST_CASE("pod sync: a new pod gets a sandbox and its container, then is left alone", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(kWebPod);
+  f.syncer.sync_pod(pod, f.state);
+  auto calls = f.rt.calls();
+  CHECK(count(calls, "RunPodSandbox") == 1);
+  CHECK(count(calls, "CreateContainer") == 1);
+  CHECK(count(calls, "StartContainer") == 1);
+  CHECK(count(calls, "PullImage") == 0);  // present, policy Never
+  auto s = f.pod_status();
+  CHECK(s.phase == "Running");
+  CHECK_FALSE(s.pod_ip.empty());
+  CHECK(s.container_statuses[0].ready);
+
+  // Restart safety: a second syncer (a restarted agent with no memory) changes nothing.
+  f.rt.clear_calls();
+  PodState fresh;
+  f.syncer.sync_pod(pod, fresh);
+  for (const auto& c : f.rt.calls()) {
+    CHECK(c != "RunPodSandbox");
+    CHECK(c != "CreateContainer");
+    CHECK(c != "StopContainer");
+  }
+}
+
+TEST_CASE("pod sync: crash loop restarts with back-off and counts restarts", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(kWebPod);
+  f.syncer.sync_pod(pod, f.state);
+  auto running = f.containers(cri::v1::CONTAINER_RUNNING);
+  REQUIRE(running.size() == 1);
+
+  f.clock.advance_s(1);
+  REQUIRE(f.rt.exit_container(running[0], 1).ok());
+  auto out = f.syncer.sync_pod(pod, f.state);  // first failure: immediate restart
+  CHECK(f.app().restart_count == 1);
+  REQUIRE(f.app().state.running);
+  REQUIRE(f.app().last_state.terminated);
+  CHECK(f.app().last_state.terminated->exit_code == 1);
+
+  running = f.containers(cri::v1::CONTAINER_RUNNING);
+  REQUIRE(running.size() == 1);
+  f.clock.advance_s(1);
+  REQUIRE(f.rt.exit_container(running[0], 1).ok());
+  out = f.syncer.sync_pod(pod, f.state);  // within 10 s: back-off
+  REQUIRE(f.app().state.waiting);
+  CHECK(f.app().state.waiting->reason == "CrashLoopBackOff");
+  CHECK(f.app().state.waiting->message.find("back-off 10s restarting failed container=app") != std::string::npos);
+  CHECK(f.app().restart_count == 1);
+  REQUIRE(out.requeue_after);
+  CHECK(out.requeue_after->count() <= 10000);
+  CHECK(f.pod_status().phase == "Running");
+
+  f.clock.advance_s(11);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.app().restart_count == 2);
+  CHECK(f.app().state.running);
+
+  // Dead containers are collected, keeping the newest one per container.
+  CHECK(f.containers(cri::v1::CONTAINER_EXITED).size() == 1);
+}
+
+TEST_CASE("pod sync: imagePullPolicy Never with a missing image is ErrImageNeverPull", "[kubelet][sync]") {
+  Fixture f;
+  std::string y = kWebPod;
+  y.replace(y.find("knode.local/busybox:1.36"), 24, "knode.local/missing:1");
+  auto pod = pod_from_yaml(y);
+  f.syncer.sync_pod(pod, f.state);
+  REQUIRE(f.app().state.waiting);
+  CHECK(f.app().state.waiting->reason == "ErrImageNeverPull");
+  CHECK(f.app().state.waiting->message == "Container image \"knode.local/missing:1\" is not present with pull policy of Never");
+  CHECK(count(f.rt.calls(), "PullImage") == 0);
+  CHECK(f.pod_status().phase == "Pending");
+}
+
+TEST_CASE("pod sync: pull failure is ErrImagePull, then ImagePullBackOff, then a retry", "[kubelet][sync]") {
+  Fixture f;
+  std::string y = kWebPod;
+  y.replace(y.find("imagePullPolicy: Never"), 22, "imagePullPolicy: IfNotPresent");
+  y.replace(y.find("knode.local/busybox:1.36"), 24, "registry.invalid/x:1");
+  auto pod = pod_from_yaml(y);
+  f.rt.refuse_pull("registry.invalid/x:1", cri::Code::Unknown, "no route to registry");
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.app().state.waiting->reason == "ErrImagePull");
+  f.clock.advance_s(2);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.app().state.waiting->reason == "ImagePullBackOff");
+  CHECK(count(f.rt.calls(), "PullImage") == 1);
+  f.rt.allow_pull("registry.invalid/x:1");
+  f.clock.advance_s(10);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(count(f.rt.calls(), "PullImage") == 2);
+  CHECK(f.app().state.running);
+}
+
+TEST_CASE("pod sync: a changed container spec replaces only that container", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(kWebPod);
+  f.syncer.sync_pod(pod, f.state);
+  auto before = f.containers(cri::v1::CONTAINER_RUNNING);
+  pod.spec.containers[0].image = "knode.local/pause:3.10";  // the hash covers name and image
+  f.rt.clear_calls();
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(count(f.rt.calls(), "RunPodSandbox") == 0);
+  CHECK(count(f.rt.calls(), "StopContainer") == 1);
+  auto after = f.containers(cri::v1::CONTAINER_RUNNING);
+  REQUIRE(after.size() == 1);
+  CHECK(after != before);
+}
+
+TEST_CASE("pod sync: a dead sandbox kills the pod and starts it again", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(kWebPod);
+  f.syncer.sync_pod(pod, f.state);
+  auto sbs = *f.rt.ListPodSandbox(nullptr);
+  REQUIRE(sbs.size() == 1);
+  REQUIRE(f.rt.StopPodSandbox(sbs[0].id()).ok());
+  f.clock.advance_s(1);
+  f.syncer.sync_pod(pod, f.state);
+  int ready = 0;
+  auto list = f.rt.ListPodSandbox(nullptr);
+  for (const auto& sb : *list) ready += sb.state() == cri::v1::SANDBOX_READY;
+  CHECK(ready == 1);
+  CHECK(f.containers(cri::v1::CONTAINER_RUNNING).size() == 1);
+  CHECK(f.app().restart_count == 1);
+}
+
+TEST_CASE("pod sync: terminate stops and removes everything", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(kWebPod);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.syncer.terminate_pod(pod.metadata.uid, &pod, f.state));
+  CHECK(f.rt.container_count() == 0);
+  CHECK(f.rt.sandbox_count() == 0);
+  CHECK(f.status.pods().empty());
+}
+
+TEST_CASE("pod sync: init containers then the app; Never + failing app is Failed", "[kubelet][sync]") {
+  Fixture f;
+  auto pod = pod_from_yaml(R"(apiVersion: v1
+kind: Pod
+metadata: {name: job}
+spec:
+  restartPolicy: Never
+  initContainers: [{name: init, image: knode.local/busybox:1.36}]
+  containers: [{name: app, image: knode.local/busybox:1.36}]
+)");
+  f.syncer.sync_pod(pod, f.state);
+  auto running = f.containers(cri::v1::CONTAINER_RUNNING);
+  REQUIRE(running.size() == 1);
+  CHECK(f.pod_status().phase == "Pending");
+  REQUIRE(f.rt.exit_container(running[0], 0).ok());
+  f.syncer.sync_pod(pod, f.state);
+  running = f.containers(cri::v1::CONTAINER_RUNNING);
+  REQUIRE(running.size() == 1);
+  CHECK(f.pod_status().phase == "Running");
+  REQUIRE(f.rt.exit_container(running[0], 3).ok());
+  f.syncer.sync_pod(pod, f.state);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.pod_status().phase == "Failed");
+  CHECK(f.containers(cri::v1::CONTAINER_RUNNING).empty());
+}
+
+namespace {
+struct RecordingHandler : PodSyncHandler {
+  std::mutex mu;
+  std::vector<std::string> events;
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+  SyncOutcome sync_pod(const kube::Pod& pod, PodState&) override {
+    int n = ++in_flight;
+    max_in_flight = std::max(max_in_flight.load(), n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    {
+      std::lock_guard l(mu);
+      events.push_back("sync " + pod.metadata.name + " " + pod.spec.containers[0].image);
+    }
+    --in_flight;
+    return {};
+  }
+  bool terminate_pod(const std::string& uid, const kube::Pod* pod, PodState&) override {
+    std::lock_guard l(mu);
+    events.push_back("terminate " + uid);
+    return true;
+  }
+  size_t count(const std::string& prefix) {
+    std::lock_guard l(mu);
+    return std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.rfind(prefix, 0) == 0; });
+  }
+};
+}  // namespace
+
+TEST_CASE("pod workers: serialized per pod, latest spec wins, removal terminates", "[kubelet][workers]") {
+  RecordingHandler h;
+  PodWorkers w(h, {.threads = 4, .resync = std::chrono::hours(1)});
+  w.start();
+  auto pod = pod_from_yaml(kWebPod, "u1");
+  for (int i = 0; i < 5; ++i) {
+    pod.spec.containers[0].image = "img" + std::to_string(i);
+    w.set_pods({pod});
+  }
+  w.wait_idle(std::chrono::seconds(5));
+  CHECK(h.max_in_flight == 1);
+  CHECK(h.count("sync web img4") == 1);  // the last spec is synced
+  CHECK(h.count("sync") <= 3);           // intermediate specs coalesced
+  w.on_runtime_event("u1");
+  w.wait_idle(std::chrono::seconds(5));
+  w.set_pods({});
+  for (int i = 0; i < 100 && w.pod_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(w.pod_count() == 0);
+  CHECK(h.count("terminate u1") == 1);
+  // A runtime pod nobody wants is terminated.
+  w.on_runtime_event("orphan");
+  for (int i = 0; i < 100 && w.pod_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(h.count("terminate orphan") == 1);
+  w.stop();
+}
