@@ -1,5 +1,7 @@
 #include "config/flags.h"
 
+#include "config/duration.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -140,106 +142,12 @@ Result<double> parse_go_float(std::string_view s, int bits) {
 }
 
 Result<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
-  const std::string orig(s);
-  auto invalid = [&] { return Error("time: invalid duration " + go_quote(orig)); };
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return invalid();
-  // Accumulate in long double, then range check; Go's exact integer arithmetic only matters at
-  // the extremes, which we reject as overflow the same way.
-  long double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    uint64_t whole = 0;
-    bool have_whole = false, overflow = false;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      if (whole > (UINT64_MAX - 9) / 10) overflow = true;
-      whole = whole * 10 + (s[i] - '0');
-      ++i;
-      have_whole = true;
-    }
-    if (overflow) return invalid();
-    long double frac = 0, scale = 1;
-    bool have_frac = false;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-        scale /= 10;
-        frac += (s[i] - '0') * scale;
-        ++i;
-        have_frac = true;
-      }
-    }
-    if (!have_whole && !have_frac) return invalid();
-    size_t u = i;
-    while (u < s.size() && s[u] != '.' && !std::isdigit(static_cast<unsigned char>(s[u]))) ++u;
-    if (u == i) return Error("time: missing unit in duration " + go_quote(orig));
-    std::string_view unit = s.substr(i, u - i);
-    long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
-    else return Error("time: unknown unit " + go_quote(unit) + " in duration " + go_quote(orig));
-    total += (static_cast<long double>(whole) + frac) * mult;
-    if (total > 9223372036854775807.0L) return invalid();
-    s.remove_prefix(u);
-  }
-  auto n = static_cast<int64_t>(total);
-  return std::chrono::nanoseconds(neg ? -n : n);
+  auto d = parse_duration(s);
+  if (!d) return d.error();
+  return std::chrono::nanoseconds(d->ns);
 }
 
-namespace {
-// Go's fmtFrac: prints v's `prec` fractional digits (trailing zeros dropped) and returns v / 10^prec.
-std::string frac_part(uint64_t& v, int prec) {
-  std::string digits;
-  bool print = false;
-  for (int i = 0; i < prec; ++i) {
-    int digit = static_cast<int>(v % 10);
-    print = print || digit != 0;
-    if (print) digits.insert(digits.begin(), static_cast<char>('0' + digit));
-    v /= 10;
-  }
-  return print ? "." + digits : "";
-}
-}  // namespace
-
-std::string format_go_duration(std::chrono::nanoseconds d) {
-  int64_t n = d.count();
-  if (n == 0) return "0s";
-  bool neg = n < 0;
-  uint64_t u = neg ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
-  std::string out;
-  if (u < 1000000000ULL) {
-    std::string unit;
-    int prec;
-    if (u < 1000ULL) {
-      return std::string(neg ? "-" : "") + std::to_string(u) + "ns";
-    } else if (u < 1000000ULL) {
-      prec = 3, unit = "\u00b5s";
-    } else {
-      prec = 6, unit = "ms";
-    }
-    std::string frac = frac_part(u, prec);
-    out = std::to_string(u) + frac + unit;
-  } else {
-    std::string frac = frac_part(u, 9);
-    out = std::to_string(u % 60) + frac + "s";
-    u /= 60;
-    if (u > 0) {
-      out = std::to_string(u % 60) + "m" + out;
-      u /= 60;
-      if (u > 0) out = std::to_string(u) + "h" + out;
-    }
-  }
-  return neg ? "-" + out : out;
-}
+std::string format_go_duration(std::chrono::nanoseconds d) { return format_duration(Duration{d.count()}); }
 
 std::string format_go_float(double v, int bits) {
   if (std::isnan(v)) return "NaN";
@@ -397,6 +305,15 @@ void FlagSet::add_duration(std::string name, std::chrono::nanoseconds* v, std::s
     *v = *d;
     return {};
   }, format_go_duration(*v));
+}
+
+void FlagSet::add_duration(std::string name, Duration* v, std::string usage) {
+  add(std::move(name), "duration", std::move(usage), [v](std::string_view s) -> Status {
+    auto d = parse_duration(s);
+    if (!d) return d.error();
+    *v = *d;
+    return {};
+  }, format_duration(*v));
 }
 
 namespace {

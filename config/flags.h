@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "agent/base/result.h"
+#include "config/duration.h"
 
 namespace knode::config {
 
@@ -48,6 +49,7 @@ class FlagSet {
   void add_float64(std::string name, double* v, std::string usage);
   // A Go duration ("1h2m3.5s", "300ms"); pflag type "duration".
   void add_duration(std::string name, std::chrono::nanoseconds* v, std::string usage);
+  void add_duration(std::string name, Duration* v, std::string usage);
   // Comma-separated, repeatable; the first use replaces the default. pflag type "strings".
   void add_string_slice(std::string name, std::vector<std::string>* v, std::string usage);
   // "k1=v1,k2=v2"; repeated uses merge. Types mapStringString / mapStringBool.

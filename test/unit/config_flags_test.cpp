@@ -293,6 +293,17 @@ TEST_CASE("flags: usage in pflag's layout", "[flags]") {
   CHECK(fs.usage() == expected);
 }
 
+TEST_CASE("flags: config::Duration flags", "[flags]") {
+  FlagSet fs("t");
+  knode::config::Duration d = knode::config::Duration::minutes(15);
+  fs.add_duration("config-sync-period", &d, "How often.");
+  CHECK(fs.usage().find("(default 15m0s)") != std::string::npos);
+  REQUIRE(fs.parse({"--config-sync-period=90s"}));
+  CHECK(d == knode::config::Duration::seconds(90));
+  CHECK(fs.parse({"--config-sync-period=1"}).message() ==
+        "invalid argument \"1\" for \"--config-sync-period\" flag: time: missing unit in duration \"1\"");
+}
+
 TEST_CASE("flags: Go durations parse and print as Go does", "[flags]") {
   using knode::config::format_go_duration;
   using knode::config::parse_go_duration;
