@@ -1,13 +1,125 @@
-// The kube-proxy role's entry point: load configuration, run until SIGTERM/SIGINT.
+// The kube-proxy role's composition root: options → API client → informers (Services,
+// EndpointSlices, this Node) feeding the Proxier's change trackers → a bounded-frequency runner
+// driving the iptables syncer, plus the healthz, metrics and health-check-node-port servers.
+// Wiring only; the logic lives in agent/proxy/ and netrules/.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+
+#include <prometheus/counter.h>
 
 #include "agent/base/log.h"
 #include "agent/base/signals.h"
+#include "agent/kube/client/informer.h"
+#include "agent/kube/client/rest_client.h"
+#include "agent/kube/codec.h"
+#include "agent/kube/endpointslice.h"
+#include "agent/kube/node.h"
+#include "agent/kube/service.h"
+#include "agent/proxy/bounded_runner.h"
+#include "agent/proxy/cleanup.h"
+#include "agent/proxy/http_server.h"
+#include "agent/proxy/metrics.h"
+#include "agent/proxy/proxier.h"
+#include "agent/proxy/service_health.h"
 #include "agent/roles.h"
+#include "config/kubeconfig.h"
 #include "config/proxy_options.h"
+#include "netrules/conntrack.h"
+#include "netrules/fake_backend.h"
+#include "netrules/iptables_backend.h"
+#include "netrules/iptables_syncer.h"
 
 namespace knode {
+namespace {
+
+using namespace std::chrono_literals;
+
+kube::RestConfig to_client_config(const config::RestConfig& c, const config::ClientConnectionConfiguration& cc) {
+  kube::RestConfig r;
+  r.server = c.host;
+  r.ca_pem = c.ca_data;
+  r.ca_file = c.ca_file;
+  r.client_cert_pem = c.cert_data;
+  r.client_cert_file = c.cert_file;
+  r.client_key_pem = c.key_data;
+  r.client_key_file = c.key_file;
+  r.tls_server_name = c.tls_server_name;
+  r.insecure_skip_tls_verify = c.insecure;
+  r.bearer_token = c.bearer_token;
+  r.bearer_token_file = c.bearer_token_file;
+  if (c.exec) {
+    r.has_exec = true;
+    r.exec.command = c.exec->command;
+    r.exec.args = c.exec->args;
+    for (const auto& e : c.exec->env) r.exec.env.emplace_back(e.name, e.value);
+    if (!c.exec->api_version.empty()) r.exec.api_version = c.exec->api_version;
+    r.exec.provide_cluster_info = c.exec->provide_cluster_info;
+    if (!c.exec->interactive_mode.empty()) r.exec.interactive_mode = c.exec->interactive_mode;
+  }
+  r.qps = cc.qps.v;
+  r.burst = cc.burst;
+  r.user_agent = kube::default_user_agent("kube-proxy");
+  return r;
+}
+
+std::string node_hostname(const config::KubeProxyConfiguration& c) {
+  std::string h = c.hostname_override;
+  if (h.empty()) {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    h = buf;
+  }
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return h;
+}
+
+template <class T, class Decode>
+kube::EventHandler typed_handler(Decode decode, std::function<void(const T*, const T*)> fn) {
+  auto conv = [decode](const kube::ObjectPtr& p) -> std::optional<T> {
+    if (!p) return std::nullopt;
+    auto r = decode(*p);
+    if (!r) {
+      log::error("Ignoring an object that does not decode", r.error());
+      return std::nullopt;
+    }
+    return std::move(*r);
+  };
+  return kube::EventHandler{
+      .on_add = [conv, fn](const kube::ObjectPtr& o) {
+        if (auto v = conv(o)) fn(nullptr, &*v);
+      },
+      .on_update = [conv, fn](const kube::ObjectPtr& a, const kube::ObjectPtr& b) {
+        auto va = conv(a);
+        auto vb = conv(b);
+        if (vb) fn(va ? &*va : nullptr, &*vb);
+      },
+      .on_delete = [conv, fn](const kube::ObjectPtr& o) {
+        if (auto v = conv(o)) fn(&*v, nullptr);
+      },
+  };
+}
+
+std::string configz_json(const std::string& effective_yaml) {
+  auto v = kube::yaml_to_json(effective_yaml);
+  if (!v) return "{}";
+  if (v->is_object()) {
+    v->get_object().erase("apiVersion");
+    v->get_object().erase("kind");
+  }
+  boost::json::object root;
+  root["kubeproxy.config.k8s.io"] = std::move(*v);
+  return kube::to_json_text(root);
+}
+
+proxy::Duration to_duration(config::Duration d) { return std::chrono::nanoseconds(d.ns); }
+
+}  // namespace
 
 int proxy_main(const std::vector<std::string>& args) {
   auto loaded = config::load_proxy_options(args);
@@ -39,19 +151,210 @@ int proxy_main(const std::vector<std::string>& args) {
     log::info("Wrote configuration", "path", o.write_config_to);
     return 0;
   }
-  log::info("Starting kube-proxy", "version", version_string(), "config", o.config_file);
+  const config::KubeProxyConfiguration& cfg = o.config;
+  log::info("Starting kube-proxy", "version", version_string(), "config", o.config_file, "mode", cfg.mode);
+
+  if (o.cleanup) {
+    auto r = proxy::cleanup_all();
+    if (r)
+      for (const auto& line : *r) log::info("Cleanup", "removed", line);
+    if (!r) {
+      log::error("Cleanup failed", r.error());
+      return 1;
+    }
+    return 0;
+  }
+  if (cfg.mode != "iptables") {
+    log::error_msg("Proxy mode is not implemented by knode yet; use mode iptables", "mode", cfg.mode);
+    return 1;
+  }
+
+  // ---- node-level settings and the kernel side
+  const std::string hostname = node_hostname(cfg);
+  const auto family = netrules::IPFamily::IPv4;
+  proxy::NodeSettingsConfig node_cfg{
+      .family = family,
+      .masquerade_bit = cfg.masquerade_bit(),
+      .masquerade_all = cfg.masquerade_all(),
+      .detect_local_mode = cfg.detect_local_mode,
+      .cluster_cidr = cfg.cluster_cidr,
+      .bridge_interface = cfg.detect_local.bridge_interface,
+      .interface_name_prefix = cfg.detect_local.interface_name_prefix,
+      .node_port_addresses = cfg.node_port_addresses,
+      .localhost_node_ports = cfg.iptables.localhost_node_ports.value_or(true),
+      .conntrack_tcp_be_liberal = cfg.conntrack.tcp_be_liberal,
+      .bind_address = cfg.bind_address,
+  };
+  if (!o.dry_run) {
+    netrules::ConntrackSysctls cs{
+        .max_per_core = cfg.conntrack.max_per_core.value_or(0),
+        .min = cfg.conntrack.min.value_or(0),
+        .cpus = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))),
+    };
+    if (cfg.conntrack.tcp_established_timeout && cfg.conntrack.tcp_established_timeout->ns > 0)
+      cs.tcp_established_timeout_seconds = static_cast<int>(cfg.conntrack.tcp_established_timeout->ns / 1'000'000'000);
+    if (cfg.conntrack.tcp_close_wait_timeout && cfg.conntrack.tcp_close_wait_timeout->ns > 0)
+      cs.tcp_close_wait_timeout_seconds = static_cast<int>(cfg.conntrack.tcp_close_wait_timeout->ns / 1'000'000'000);
+    if (cfg.conntrack.tcp_be_liberal) cs.tcp_be_liberal = true;
+    if (cfg.conntrack.udp_timeout.ns > 0) cs.udp_timeout_seconds = static_cast<int>(cfg.conntrack.udp_timeout.ns / 1'000'000'000);
+    if (cfg.conntrack.udp_stream_timeout.ns > 0)
+      cs.udp_stream_timeout_seconds = static_cast<int>(cfg.conntrack.udp_stream_timeout.ns / 1'000'000'000);
+    auto changed = netrules::apply_conntrack_sysctls(cs);
+    if (!changed) log::error("Failed to apply the conntrack settings", changed.error());
+    else
+      for (const auto& k : *changed) log::info("Set sysctl", "key", k);
+    if (node_cfg.localhost_node_ports)
+      if (Status st = netrules::ensure_route_localnet(); !st) log::error("Failed to set route_localnet", st.error());
+  }
   if (o.init_only) {
     log::info("Initialization done (--init-only), exiting");
     return 0;
   }
+
+  // ---- the API
+  auto rest = config::build_rest_config(o.master, cfg.client_connection.kubeconfig);
+  if (!rest) {
+    log::error("Failed to load the API client configuration", rest.error());
+    return 1;
+  }
+  proxy::ProxyMetrics metrics;
+  auto client = kube::make_rest_client(to_client_config(*rest, cfg.client_connection), {.registry = &metrics.registry()});
+  if (!client) {
+    log::error("Failed to create the API client", client.error());
+    return 1;
+  }
+
+  // ---- rules
+  std::unique_ptr<netrules::Backend> backend;
+  if (o.dry_run) {
+    backend = std::make_unique<netrules::FakeBackend>();
+  } else {
+    auto mode = netrules::detect_iptables_mode(family);
+    log::info("Using iptables", "flavour", netrules::iptables_mode_name(mode));
+    backend = std::make_unique<netrules::IptablesRestoreBackend>(netrules::IptablesBackendOptions{.mode = mode, .family = family});
+  }
+  netrules::IptablesSyncer syncer(*backend, netrules::NodeSettings{});
+  proxy::SystemClock clock;
+  const proxy::Duration sync_period = to_duration(cfg.sync_period());
+  proxy::ProxierHealth health(clock, 2 * sync_period);
+  std::unique_ptr<proxy::ServiceHealthServer> service_health;
+  if (!o.dry_run) service_health = std::make_unique<proxy::ServiceHealthServer>(health);
+  netrules::ConntrackCleaner conntrack;
+  proxy::Proxier proxier(
+      proxy::ProxierOptions{.hostname = hostname, .node = node_cfg, .sync_period = sync_period},
+      proxy::ProxierDeps{.syncer = syncer, .clock = clock, .health = &health, .metrics = &metrics,
+                         .service_health = service_health.get(),
+                         .conntrack = o.dry_run ? std::function<Status(const netrules::ConntrackCleanup&)>()
+                                                : [&conntrack](const netrules::ConntrackCleanup& c) { return conntrack.run(c); }});
+
+  // ---- informers
+  const std::string no_proxy_selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
+  kube::Informer services(*client, {.reflector = {.name = "services", .path = "/api/v1/services",
+                                                  .label_selector = no_proxy_selector}});
+  kube::Informer slices(*client, {.reflector = {.name = "endpointslices",
+                                                .path = "/apis/discovery.k8s.io/v1/endpointslices",
+                                                .label_selector = no_proxy_selector}});
+  kube::Informer nodes(*client, {.reflector = {.name = "nodes", .path = "/api/v1/nodes",
+                                               .field_selector = "metadata.name=" + hostname}});
+  services.add_handler(typed_handler<kube::Service>(
+      [](const boost::json::value& v) { return kube::decode_service(v); },
+      std::function<void(const kube::Service*, const kube::Service*)>(
+          [&proxier](const kube::Service* a, const kube::Service* b) { proxier.on_service(a, b); })));
+  slices.add_handler(typed_handler<kube::EndpointSlice>(
+      [](const boost::json::value& v) { return kube::decode_endpoint_slice(v); },
+      std::function<void(const kube::EndpointSlice*, const kube::EndpointSlice*)>(
+          [&proxier](const kube::EndpointSlice* a, const kube::EndpointSlice* b) { proxier.on_endpoint_slice(a, b); })));
+  nodes.add_handler(typed_handler<kube::Node>(
+      [](const boost::json::value& v) { return kube::decode_node(v); },
+      std::function<void(const kube::Node*, const kube::Node*)>(
+          [&proxier](const kube::Node*, const kube::Node* b) { proxier.on_node(b); })));
+  services.start();
+  slices.start();
+  nodes.start();
+
+  auto stop_informers = [&] {
+    services.stop();
+    slices.stop();
+    nodes.stop();
+  };
+  // Marks each informer as synced once its first list reached the handlers.
+  bool svc_synced = false, eps_synced = false, node_synced = false;
+  auto poll_synced = [&] {
+    if (!svc_synced && services.has_synced()) { svc_synced = true; proxier.services_synced(); }
+    if (!eps_synced && slices.has_synced()) { eps_synced = true; proxier.endpoint_slices_synced(); }
+    if (!node_synced && nodes.has_synced()) { node_synced = true; proxier.node_synced(); }
+  };
+
+  if (o.dry_run) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!proxier.initialized() && std::chrono::steady_clock::now() < deadline) {
+      poll_synced();
+      std::this_thread::sleep_for(20ms);
+    }
+    poll_synced();
+    Status st = proxier.prepare();
+    stop_informers();
+    if (!st) {
+      log::error("Cannot compute the ruleset", st.error());
+      return 1;
+    }
+    std::fputs(syncer.full_payload().c_str(), stdout);
+    return 0;
+  }
+
+  proxy::BoundedFrequencyRunner runner("sync-runner", [&proxier] { proxier.sync(); },
+                                       to_duration(cfg.min_sync_period()), sync_period, clock);
+  proxier.set_runner([&runner] { runner.run(); }, [&runner](proxy::Duration d) { runner.retry_after(d); });
+
+  // ---- servers
+  proxy::HttpServer servers;
+  if (!cfg.healthz_bind_address.empty()) {
+    auto id = servers.listen(cfg.healthz_bind_address, [&](const proxy::HttpRequest& r) {
+      if (r.path == "/healthz") {
+        auto resp = health.healthz();
+        (resp.status == 200 ? metrics.healthz_200 : metrics.healthz_503).Increment();
+        return resp;
+      }
+      if (r.path == "/livez") {
+        auto resp = health.livez();
+        (resp.status == 200 ? metrics.livez_200 : metrics.livez_503).Increment();
+        return resp;
+      }
+      return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+    });
+    if (!id) log::error("Failed to start the healthz server", id.error());
+    else log::info("Serving healthz", "address", cfg.healthz_bind_address);
+  }
+  const std::string configz = configz_json(o.effective_yaml);
+  if (!cfg.metrics_bind_address.empty()) {
+    auto id = servers.listen(cfg.metrics_bind_address, [&](const proxy::HttpRequest& r) {
+      if (r.path == "/metrics")
+        return proxy::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
+      if (r.path == "/proxyMode") return proxy::HttpResponse{200, "text/plain; charset=utf-8", "iptables", {}};
+      if (r.path == "/configz") return proxy::HttpResponse{200, "application/json", configz, {}};
+      if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
+        return proxy::HttpResponse{200, "text/plain; charset=utf-8", "ok", {}};
+      return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+    });
+    if (!id) log::error("Failed to start the metrics server", id.error());
+    else log::info("Serving metrics", "address", cfg.metrics_bind_address);
+  }
+  servers.start();
+  runner.start();
+
+  int exit_code = 0;
   for (;;) {
-    if (auto sig = wait_shutdown_signal(std::chrono::milliseconds(1000))) {
+    poll_synced();
+    if (auto sig = wait_shutdown_signal(svc_synced && eps_synced && node_synced ? 1000ms : 50ms)) {
       log::info("Received signal, shutting down", "signal", *sig);
       break;
     }
   }
+  stop_informers();
+  runner.stop();
+  servers.stop();
   log::info("kube-proxy stopped");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace knode

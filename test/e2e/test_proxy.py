@@ -57,6 +57,7 @@ class ProxyE2E(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="knode-proxy-e2e-")
         cls.procs = []
         cls.namespaces = []
+        cls.files = []
         try:
             cls._network()
             cls._apiserver()
@@ -77,6 +78,8 @@ class ProxyE2E(unittest.TestCase):
                     p.kill()
         for ns in reversed(cls.namespaces):
             sh("ip", "netns", "del", ns, check=False)
+        for f in cls.files:
+            f.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # ------------------------------------------------------------------ world
@@ -97,6 +100,8 @@ class ProxyE2E(unittest.TestCase):
         in_ns(NODE, "ip", "link", "set", "knpx-ext", "up")
         in_ns(EXT, "ip", "addr", "add", "192.168.77.2/24", "dev", "eth0")
         in_ns(EXT, "ip", "link", "set", "eth0", "up")
+        # A node has a default route; service IPs without endpoints are routed (and rejected) by it.
+        in_ns(NODE, "ip", "route", "add", "default", "via", "192.168.77.2", "dev", "knpx-ext")
         # pods and the client
         for i, (ns, ip) in enumerate(list(zip(PODS, POD_IPS)) + [(CLIENT, CLIENT_IP)]):
             cls._netns(ns)
@@ -121,6 +126,7 @@ class ProxyE2E(unittest.TestCase):
     def _apiserver(cls):
         cls.state = os.path.join(cls.tmp, "state")
         log = open(os.path.join(cls.tmp, "apiserver.log"), "w")
+        cls.files.append(log)
         cls.procs.append(subprocess.Popen(["ip", "netns", "exec", NODE, sys.executable, APISERVER, "--listen",
                                            "127.0.0.1:%d" % API_PORT, "--state-dir", cls.state,
                                            "--node-name", NODE_NAME], stdout=log, stderr=log))
@@ -206,33 +212,40 @@ metricsBindAddress: 127.0.0.1:10249
     def _start_proxy(cls):
         cls.config = cls._config()
         cls.proxy_log = open(os.path.join(cls.tmp, "proxy.log"), "w")
+        cls.files.append(cls.proxy_log)
         cls.proxy = subprocess.Popen(["ip", "netns", "exec", NODE, knode_e2e.KNODE, "proxy", "--config", cls.config,
                                       "-v", "2"], stdout=cls.proxy_log, stderr=cls.proxy_log)
         cls.procs.append(cls.proxy)
 
     # ------------------------------------------------------------------ helpers
+    FETCH = ("import json,sys,urllib.request,urllib.error\n"
+             "o=urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
+             "out=[]\n"
+             "for _ in range(int(sys.argv[2])):\n"
+             " try:\n"
+             "  r=o.open(sys.argv[1],timeout=float(sys.argv[3])); out.append([r.status,r.read().decode().strip()])\n"
+             " except urllib.error.HTTPError as e: out.append([e.code,e.read().decode().strip()])\n"
+             " except Exception as e: out.append([0,repr(e)])\n"
+             "print(json.dumps(out))\n")
+
+    def fetch(self, ns, url, n=1, timeout=2):
+        """[(status, body or error text)] for n GETs from inside netns `ns` (status 0: no answer)."""
+        r = in_ns(ns, sys.executable, "-c", self.FETCH, url, str(n), str(timeout), check=False,
+                  timeout=n * (timeout + 1) + 10)
+        if r.returncode != 0:
+            return [(0, r.stderr)] * n
+        return [tuple(x) for x in json.loads(r.stdout)]
+
     def get(self, ns, url, timeout=2):
-        r = in_ns(ns, "busybox", "wget", "-q", "-O", "-", "-T", str(timeout), url, check=False, timeout=timeout + 5)
-        return r.returncode, r.stdout.strip(), r.stderr.strip()
+        """(rc, body, error): rc 0 when a 200 came back."""
+        status, text = self.fetch(ns, url, 1, timeout)[0]
+        return (0, text, "") if status == 200 else (1, "", text)
 
     def http(self, ns, url):
-        """(status, body) with curl-like semantics using python inside the netns."""
-        code = ("import urllib.request,urllib.error,sys\n"
-                "try:\n r=urllib.request.urlopen(sys.argv[1],timeout=3); print(r.status); print(r.read().decode())\n"
-                "except urllib.error.HTTPError as e: print(e.code); print(e.read().decode())\n")
-        r = in_ns(ns, sys.executable, "-c", code, url, check=False)
-        if r.returncode != 0:
-            return 0, r.stderr
-        status, _, body = r.stdout.partition("\n")
-        return int(status), body
+        return self.fetch(ns, url, 1, 3)[0]
 
     def bodies(self, url, n=30, ns=CLIENT):
-        seen = set()
-        for _ in range(n):
-            rc, out, _ = self.get(ns, url)
-            if rc == 0:
-                seen.add(out)
-        return seen
+        return {text for status, text in self.fetch(ns, url, n) if status == 200}
 
     def wait_for(self, fn, timeout=20, what="condition"):
         deadline = time.time() + timeout
@@ -293,7 +306,9 @@ metricsBindAddress: 127.0.0.1:10249
 
     def test_05_no_endpoints_refused_at_once(self):
         url = self.cluster_url("empty")
-        self.wait_for(lambda: "refused" in self.get(CLIENT, url)[2].lower(), 20, "REJECT of the empty service")
+        last = []
+        self.wait_for(lambda: "refused" in (last.append(self.get(CLIENT, url)) or last[-1])[2].lower(), 20,
+                      "REJECT of the empty service (last answer %r)" % (last[-1:],))
         t0 = time.time()
         rc, _, err = self.get(CLIENT, url, timeout=5)
         took = time.time() - t0
@@ -334,7 +349,7 @@ metricsBindAddress: 127.0.0.1:10249
             if line.startswith("kubeproxy_sync_partial_proxy_rules_duration_seconds_sum") or \
                     line.startswith("kubeproxy_sync_partial_proxy_rules_duration_seconds_count"):
                 print("\n  " + line, file=sys.stderr)
-        self.assertEqual(self.http(NODE, "http://127.0.0.1:10249/proxyMode"), (200, "iptables"))
+        self.assertEqual(self.http(NODE, "http://127.0.0.1:10249/proxyMode"), (200, "iptables"))  # body stripped
         status, configz = self.http(NODE, "http://127.0.0.1:10249/configz")
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(configz)["kubeproxy.config.k8s.io"]["mode"], "iptables")
