@@ -46,8 +46,8 @@ std::string module_name(std::string_view path) {
   return std::string(dot == std::string_view::npos ? b : b.substr(0, dot));
 }
 
-// Quotes like Go's strconv.Quote for the characters that matter in logs.
-std::string quote(std::string_view s) {
+// Quotes a string: Go's strconv.Quote style for text lines (\xNN), JSON style (\u00NN) for JSON.
+std::string quote_as(std::string_view s, bool json) {
   std::string out;
   out.reserve(s.size() + 2);
   out.push_back('"');
@@ -59,7 +59,7 @@ std::string quote(std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        if (c < 0x20 || (!json && c == 0x7f)) out += json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c);
         else out.push_back(static_cast<char>(c));
     }
   }
@@ -67,25 +67,8 @@ std::string quote(std::string_view s) {
   return out;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-  return out;
-}
+std::string quote(std::string_view s) { return quote_as(s, false); }
+std::string json_string(std::string_view s) { return quote_as(s, true); }
 
 char severity_char(Severity s) {
   switch (s) {
