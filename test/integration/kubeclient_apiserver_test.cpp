@@ -285,7 +285,7 @@ TEST_CASE("rest_client metrics count requests by code, method and host", "[kubec
   CHECK(observed == 2);
 }
 
-TEST_CASE("keep-alive connections are reused and survive a server-side close", "[kubeclient][integration]") {
+TEST_CASE("many sequential requests over keep-alive, and sync calls from another thread", "[kubeclient][integration]") {
   NEED_DOUBLE(d);
   auto c = client_for(d->admin_config());
   for (int i = 0; i < 50; ++i) REQUIRE(c->get("/api/v1/namespaces/default/pods", {{"limit", "1"}}).ok());
