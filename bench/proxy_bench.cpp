@@ -1,10 +1,13 @@
 // The proxy's event → rules-applied latency: N Services × E endpoints programmed through the
 // Proxier, then single endpoint changes (EndpointSlice JSON decoded, tracked, synced) timed
-// end to end. Default backend: the in-memory FakeBackend (control-plane cost only). With
+// end to end. Default backend: one that accepts payloads without applying them (the proxy's
+// own cost: decode, trackers, endpoint selection, rule generation, diff); --backend fake uses
+// the in-memory FakeBackend (which copies its whole state per transaction). With
 // --iptables legacy|nft the rules go through the real iptables-restore inside a private network
 // namespace this process unshares (root needed; the host's rules are never touched).
 //
 //   knode_bench_proxy [--services 10000] [--endpoints 10] [--changes 20] [--iptables legacy|nft]
+//                     [--backend null|fake]
 #include <sched.h>
 #include <unistd.h>
 
@@ -55,21 +58,37 @@ std::string slice_json(int i, int endpoints, int variant) {
                      i, i, eps);
 }
 
+// Accepts every payload (counting bytes) and reports empty tables.
+class NullBackend final : public netrules::Backend {
+ public:
+  Status restore(std::string_view payload) override {
+    bytes += payload.size();
+    return {};
+  }
+  Result<std::string> save() override { return std::string(); }
+  Result<std::optional<std::vector<std::string>>> list_chain(std::string_view, std::string_view) override {
+    return std::optional<std::vector<std::string>>();
+  }
+  size_t bytes = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int services = 10000, endpoints = 10, changes = 20;
-  std::string iptables;
+  std::string iptables, backend_name = "null";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--services") services = std::atoi(argv[i + 1]);
     else if (a == "--endpoints") endpoints = std::atoi(argv[i + 1]);
     else if (a == "--changes") changes = std::atoi(argv[i + 1]);
     else if (a == "--iptables") iptables = argv[i + 1];
+    else if (a == "--backend") backend_name = argv[i + 1];
   }
   std::unique_ptr<netrules::Backend> backend;
   if (iptables.empty()) {
-    backend = std::make_unique<netrules::FakeBackend>();
+    if (backend_name == "fake") backend = std::make_unique<netrules::FakeBackend>();
+    else backend = std::make_unique<NullBackend>();
   } else {
     if (unshare(CLONE_NEWNET) != 0) {
       std::fprintf(stderr, "unshare(CLONE_NEWNET): %s (needs root)\n", std::strerror(errno));
@@ -103,6 +122,7 @@ int main(int argc, char** argv) {
     slices.push_back(std::move(*sl));
   }
   double build_ms = ms_since(t0);
+  long rss_tracked = rss_kib();
   t0 = SteadyClock::now();
   p.sync();
   double first_ms = ms_since(t0);
@@ -124,13 +144,14 @@ int main(int argc, char** argv) {
   }
   std::sort(lat.begin(), lat.end());
   auto last = p.stats().last;
-  std::printf("backend=%s services=%d endpoints/service=%d\n", iptables.empty() ? "fake(in-memory)" : iptables.c_str(),
+  std::printf("backend=%s services=%d endpoints/service=%d\n", iptables.empty() ? backend_name.c_str() : ("iptables-" + iptables + "-restore in a private netns").c_str(),
               services, endpoints);
   std::printf("  decode+track %d services+slices: %.0f ms\n", services, build_ms);
   std::printf("  first (full) sync:               %.0f ms\n", first_ms);
   std::printf("  one endpoint change, event -> rules applied: median %.2f ms, p90 %.2f ms, max %.2f ms (%d changes, %s)\n",
               lat[lat.size() / 2], lat[lat.size() * 9 / 10], lat.back(), changes,
               last && !last->full ? "partial syncs" : "full syncs");
-  std::printf("  RSS: %ld MiB\n", rss_kib() / 1024);
+  std::printf("  RSS: %ld MiB after decode+track (incl. the bench's own copy of the slices), %ld MiB at the end\n",
+              rss_tracked / 1024, rss_kib() / 1024);
   return 0;
 }

@@ -215,6 +215,7 @@ void Proxier::sync() {
     return;
   }
   last_sync_ok_ = true;
+  if (r->full) last_canary_check_ = start;  // a full sync has just compared every chain
   if (deps_.conntrack && !r->conntrack.empty())
     if (Status st = deps_.conntrack(r->conntrack); !st) log::error("Failed to clean up stale conntrack entries", st.error());
 
