@@ -8,6 +8,8 @@ import os
 import threading
 import time
 
+from .errors import ApiError
+
 
 class Event:
     __slots__ = ("rv", "type", "storage", "obj", "prev")
@@ -49,6 +51,7 @@ class Store:
         self.dirty = False
         self._writer = None
         self._stop = False
+        self._closed = False   # set at shutdown: later writes are refused, never half-persisted
         if path and os.path.exists(path):
             self._load()
 
@@ -114,6 +117,8 @@ class Store:
 
     def close(self):
         with self.cond:
+            # Refuse writes from here on, so every write a watcher has seen is in the final flush.
+            self._closed = True
             self._stop = True
             self.cond.notify_all()
         if self._writer:
@@ -158,6 +163,8 @@ class Store:
 
     # ---- writes (callers hold self.cond for read-modify-write sequences) ----
     def _commit(self, type_, storage, obj, prev):
+        if self._closed:
+            raise ApiError(503, "the server is shutting down", reason="ServiceUnavailable")
         self.rv += 1
         if type_ != "DELETED":
             obj["metadata"]["resourceVersion"] = str(self.rv)
