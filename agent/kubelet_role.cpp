@@ -137,8 +137,6 @@ int kubelet_main(const std::vector<std::string>& args) {
     log::error("Cannot connect to the container runtime; is it running?", runtime.error(), "endpoint", endpoint);
     return 1;
   }
-  log::info("Connected to the container runtime", "endpoint", endpoint, "runtimeName", (*runtime)->runtime_name(),
-            "runtimeVersion", (*runtime)->runtime_version(), "apiVersion", (*runtime)->runtime_api_version());
   std::unique_ptr<cri::GrpcRuntime> images_rt;
   cri::ImageService* images = runtime->get();
   if (c.effective_image_service_endpoint() != endpoint) {

@@ -203,7 +203,7 @@ void StaticPodSource::run() {
     auto now = std::chrono::steady_clock::now();
     int timeout_ms;
     if (pending) {
-      timeout_ms = 100;  // let a burst of events (an editor's save) settle
+      timeout_ms = 20;  // let a burst of events (an editor's save) settle
     } else {
       timeout_ms = static_cast<int>(
           std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_scan - now).count()));
@@ -214,9 +214,11 @@ void StaticPodSource::run() {
     if (n > 0 && ifd >= 0 && (fds[1].revents & POLLIN)) {
       alignas(inotify_event) char buf[8192];
       ssize_t r;
+      bool complete = false;  // a file finished writing, moved in or out, or deleted
       while ((r = read(ifd, buf, sizeof buf)) > 0) {
         for (char* p = buf; p < buf + r;) {
           auto* ev = reinterpret_cast<inotify_event*>(p);
+          if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)) complete = true;
           if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
             if (watch_ >= 0) inotify_rm_watch(ifd, watch_);
             watch_ = -1;
@@ -224,8 +226,12 @@ void StaticPodSource::run() {
           p += sizeof(inotify_event) + ev->len;
         }
       }
-      pending = true;
-      continue;
+      if (!complete) {
+        pending = true;
+        continue;
+      }
+      pending = true;  // scan now
+      n = 0;
     }
     if (n == 0 || pending) {
       pending = false;

@@ -159,7 +159,7 @@ def container_id(pod):
 @unittest.skipUnless(os.geteuid() == 0, "needs root (containerd, CNI)")
 class StandaloneTest(unittest.TestCase):
     def setUp(self):
-        self.agent = Agent(f"e2e-{os.getpid()}-{self._testMethodName[5:20].replace('_', '-')}")
+        self.agent = Agent(f"e2e-{os.getpid()}-{self._testMethodName[5:20].replace('_', '-').strip('-')}")
         self.agent.start()
         self.addCleanup(self.agent.cleanup)
 
@@ -247,6 +247,68 @@ class StandaloneTest(unittest.TestCase):
         self.assertNotIn(".ignored.yaml", a.log)
         self.assertEqual(http_get(ip), "fine")
         self.assertIsNone(a.pod("bad"))
+
+    def test_probes_volumes_and_sigterm_leaves_pods_running(self):
+        a = self.agent
+        a.write("probed.yaml", textwrap.dedent("""\
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: probed
+            spec:
+              terminationGracePeriodSeconds: 2
+              volumes:
+              - name: scratch
+                emptyDir: {}
+              - name: host
+                hostPath: {path: HOSTDIR, type: DirectoryOrCreate}
+              containers:
+              - name: app
+                image: knode.local/busybox:1.36
+                imagePullPolicy: Never
+                command: ["sh", "-c", "echo hi > /scratch/f && cat /host/greeting > /www/index.html; trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
+                volumeMounts:
+                - {name: scratch, mountPath: /scratch}
+                - {name: host, mountPath: /host}
+                - {name: scratch, mountPath: /www, subPath: www}
+                readinessProbe:
+                  httpGet: {path: /, port: 8080}
+                  periodSeconds: 1
+                livenessProbe:
+                  exec: {command: ["test", "!", "-e", "/scratch/die"]}
+                  periodSeconds: 1
+                  failureThreshold: 1
+            """).replace("HOSTDIR", os.path.join(a.dir, "hostdir")))
+        os.makedirs(os.path.join(a.dir, "hostdir"), exist_ok=True)
+        with open(os.path.join(a.dir, "hostdir", "greeting"), "w") as f:
+            f.write("from the host\n")
+
+        def ready():
+            p = a.pod("probed")
+            return p and p["status"]["containerStatuses"][0].get("ready") and p
+        pod = wait_for(ready, 60, "readiness probe makes the pod Ready", a)
+        conds = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+        self.assertEqual(conds["Ready"], "True")
+        self.assertEqual(http_get(pod["status"]["podIP"]), "from the host")
+        uid = pod["metadata"]["uid"]
+        empty_dir = os.path.join(a.root, "pods", uid, "volumes", "kubernetes.io~empty-dir", "scratch")
+        with open(os.path.join(empty_dir, "f")) as f:
+            self.assertEqual(f.read(), "hi\n")
+
+        # Liveness failure restarts the container.
+        open(os.path.join(empty_dir, "die"), "w").close()
+        wait_for(lambda: (a.pod("probed")["status"]["containerStatuses"][0].get("restartCount", 0) >= 1), 60,
+                 "liveness restart", a)
+        os.unlink(os.path.join(empty_dir, "die"))
+        pod = wait_for(ready, 60, "ready again", a)
+
+        # SIGTERM: the agent exits, the pod keeps running.
+        cid = container_id(pod)
+        a.stop(signal.SIGTERM)
+        self.assertEqual(a.proc.returncode, 0)
+        self.assertIn(cid, runtime_container_ids())
+        self.assertEqual(http_get(pod["status"]["podIP"]), "from the host")
+        a.start()  # cleanup() removes the pod through the agent
 
     def test_never_pull_missing_image(self):
         a = self.agent
