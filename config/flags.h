@@ -8,9 +8,9 @@
 // Flag names are normalised as Kubernetes' WordSepNormalizeFunc does ("_" → "-").
 //
 //   FlagSet fs("kube-proxy");
-//   fs.add_string("config", &opts.config_file, "The path to the configuration file.");
-//   fs.add_int32("oom-score-adj", &cfg.oom_score_adj, "The oom-score-adj value ...");
-//   fs.mark_deprecated("healthz-port", "This flag is deprecated ...");
+//   fs.add_string("config", &opts.config_file, "Configuration file to load.");
+//   fs.add_int32("oom-score-adj", &cfg.oom_score_adj, "OOM score adjustment of the process.");
+//   fs.mark_deprecated("healthz-port", "use --healthz-bind-address");
 //   if (auto st = fs.parse(args); !st) return st.error();
 #pragma once
 

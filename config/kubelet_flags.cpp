@@ -171,8 +171,9 @@ class Registrar {
   std::string note(const char* name, std::string usage, const char* field) {
     if (field) info_.field_of_flag[field] = name;
     if (config_mode_) {
-      info_.deprecated[name] = kConfigFlagDeprecation;
-      usage += std::string(" (DEPRECATED: ") + kConfigFlagDeprecation + ")";
+      std::string message = config_flag_deprecation(field ? field : "");
+      usage += " (DEPRECATED: " + message + ")";
+      info_.deprecated[name] = std::move(message);
     }
     return usage;
   }
@@ -237,83 +238,68 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
 
   // ---- KubeletFlags (not in the configuration file) ----
   r.str("config", f.config_file,
-        "The Kubelet will load its initial configuration from this file. The path may be absolute or relative; "
-        "relative paths start at the Kubelet's current working directory. Omit this flag to use the built-in "
-        "default configuration values. Command-line flags override configuration from this file.");
+        "KubeletConfiguration file to load (relative paths start at the working directory); flags given on the "
+        "command line win over it, and without it the built-in defaults apply.");
   r.str("config-dir", f.config_dir,
-        "Path to a directory to specify drop-ins, allows the user to optionally specify additional configs to "
-        "overwrite what is provided by default and in the KubeletConfigFile flag. [default='']");
+        "Directory of *.conf drop-in files, merged in name order over the --config file.");
   r.str("kubeconfig", f.kubeconfig,
-        "Path to a kubeconfig file, specifying how to connect to the API server. Providing --kubeconfig enables "
-        "API server mode, omitting --kubeconfig enables standalone mode.");
+        "kubeconfig with the API server address and credentials; without it the kubelet runs standalone.");
   r.str("bootstrap-kubeconfig", f.bootstrap_kubeconfig,
-        "Path to a kubeconfig file that will be used to get client certificate for kubelet. If the file "
-        "specified by --kubeconfig does not exist, the bootstrap kubeconfig is used to request a client "
-        "certificate from the API server. On success, a kubeconfig file referencing the generated client "
-        "certificate and key is written to the path specified by --kubeconfig. The client certificate and key "
-        "file will be stored in the directory pointed by --cert-dir.");
+        "kubeconfig used to obtain a client certificate when the --kubeconfig file does not exist yet; the "
+        "issued certificate and key are kept in --cert-dir and a kubeconfig using them is written to "
+        "--kubeconfig.");
   r.str("cert-dir", f.cert_dir,
-        "The directory where the TLS certs are located. If --tls-cert-file and --tls-private-key-file are "
-        "provided, this flag will be ignored.");
-  r.str("root-dir", f.root_dir, "Directory path for managing kubelet files (volume mounts,etc).");
-  r.str("hostname-override", f.hostname_override,
-        "If non-empty, will use this string as identification instead of the actual hostname.");
+        "Directory of the kubelet's TLS certificates and keys; not used when --tls-cert-file and "
+        "--tls-private-key-file are given.");
+  r.str("root-dir", f.root_dir, "Directory of the kubelet's state: pod volumes, plugins and checkpoints.");
+  r.str("hostname-override", f.hostname_override, "Node name to use in place of the machine's hostname.");
   r.str("node-ip", f.node_ip,
-        "IP address (or comma-separated dual-stack IP addresses) of the node. If unset, kubelet will use the "
-        "node's default IPv4 address, if any, or its default IPv6 address if it has no IPv4 addresses. You can "
-        "pass '::' to make it prefer the default IPv6 address rather than the default IPv4 address.");
-  r.map("node-labels", f.node_labels,
-        "Labels to add when registering the node in the cluster.  Labels must be key=value pairs separated by "
-        "','.", nullptr);
+        "Node IP address, or two comma-separated addresses for dual-stack; unset picks the host's default IPv4 "
+        "address (IPv6 when it has none), and '::' prefers IPv6.");
+  r.map("node-labels", f.node_labels, "Labels (comma-separated key=value) the node registers with.", nullptr);
   r.str("cloud-provider", f.cloud_provider,
-        "The provider for cloud services. Set to empty string for running with no cloud provider. Set to "
-        "'external' for running with an external cloud provider.");
-  r.str("cloud-config", f.cloud_config,
-        "The path to the cloud provider configuration file. Empty string for no configuration file.");
-  r.deprecate("cloud-config", "will be removed in 1.25 or later, in favor of removing cloud provider code from Kubelet.");
-  r.str("lock-file", f.lock_file, "<Warning: Alpha feature> The path to file for kubelet to use as a lock file.");
+        "Cloud provider: empty for none, or 'external' when an external cloud controller manages the node.");
+  r.str("cloud-config", f.cloud_config, "Cloud provider configuration file, if any.");
+  r.deprecate("cloud-config", "slated for removal (1.25 or later) together with in-tree cloud provider support.");
+  r.str("lock-file", f.lock_file, "(alpha) File the kubelet holds a lock on while it runs.");
   r.boolean("exit-on-lock-contention", f.exit_on_lock_contention,
-            "Whether kubelet should exit upon lock-file contention.");
-  r.str("runtime-cgroups", f.runtime_cgroups, "Optional absolute name of cgroups to create and run the runtime in.");
+            "Exit when another process contends for the --lock-file.");
+  r.str("runtime-cgroups", f.runtime_cgroups, "Absolute cgroup in which to create and run the container runtime (optional).");
   r.str("image-credential-provider-config", f.image_credential_provider_config,
-        "The path to the credential provider plugin config file.");
+        "Configuration file of the image credential provider plugins.");
   r.str("image-credential-provider-bin-dir", f.image_credential_provider_bin_dir,
-        "The path to the directory where credential provider plugin binaries are located.");
+        "Directory holding the image credential provider plugin executables.");
   r.str("pod-infra-container-image", f.pod_infra_container_image,
-        "Specified image will not be pruned by the image garbage collector. CRI implementations have their own "
-        "configuration to set this image.");
+        "Sandbox (pause) image that image garbage collection keeps; which image sandboxes use is the CRI "
+        "runtime's own setting.");
   r.deprecate("pod-infra-container-image",
-              "will be removed in 1.35. Image garbage collector will get sandbox image information from CRI.");
+              "slated for removal in 1.35; image garbage collection learns the sandbox image from the CRI runtime.");
   r.duration("minimum-container-ttl-duration", f.minimum_container_ttl_duration,
-             "Minimum age for a finished container before it is garbage collected.  Examples: '300ms', '10s' or "
-             "'2h45m'");
-  r.deprecate("minimum-container-ttl-duration", "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.");
+             "Age an exited container must reach before garbage collection may remove it (e.g. '10s', '2h45m').");
+  r.deprecate("minimum-container-ttl-duration", "use --eviction-hard or --eviction-soft; slated for removal.");
   r.integer("maximum-dead-containers-per-container", f.max_per_pod_container_count,
-            "Maximum number of old instances to retain per container.  Each container takes up some disk space.",
-            nullptr, "int32");
-  r.deprecate("maximum-dead-containers-per-container", "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.");
+            "Exited instances kept per container.", nullptr, "int32");
+  r.deprecate("maximum-dead-containers-per-container", "use --eviction-hard or --eviction-soft; slated for removal.");
   r.integer("maximum-dead-containers", f.max_container_count,
-            "Maximum number of old instances of containers to retain globally.  Each container takes up some disk "
-            "space. To disable, set to a negative number.", nullptr, "int32");
-  r.deprecate("maximum-dead-containers", "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.");
+            "Exited containers kept on the whole node; negative means no limit.", nullptr, "int32");
+  r.deprecate("maximum-dead-containers", "use --eviction-hard or --eviction-soft; slated for removal.");
   r.boolean("experimental-allocatable-ignore-eviction", f.experimental_allocatable_ignore_eviction,
-            "When set to 'true', Hard Eviction Thresholds will be ignored while calculating Node Allocatable. "
-            "[default=false]");
-  r.deprecate("experimental-allocatable-ignore-eviction", "will be removed in 1.25 or later.");
+            "Leave the hard eviction thresholds out of the Node Allocatable calculation.");
+  r.deprecate("experimental-allocatable-ignore-eviction", "slated for removal (1.25 or later).");
   r.str("experimental-mounter-path", f.experimental_mounter_path,
-        "[Experimental] Path of mounter binary. Leave empty to use the default mount.");
-  r.deprecate("experimental-mounter-path", "will be removed in 1.25 or later. in favor of using CSI.");
-  r.str("seccomp-profile-root", f.seccomp_profile_root, "Directory path for seccomp profiles.");
-  r.deprecate("seccomp-profile-root", "will be removed in 1.23, in favor of using the `<root-dir>/seccomp` directory");
+        "(experimental) Mount helper binary to use; empty uses the system's mount.");
+  r.deprecate("experimental-mounter-path", "slated for removal (1.25 or later); use CSI drivers.");
+  r.str("seccomp-profile-root", f.seccomp_profile_root, "Directory of seccomp profiles.");
+  r.deprecate("seccomp-profile-root", "slated for removal (1.23); profiles live in <root-dir>/seccomp.");
 
   // Removed upstream with the in-tree network plugins and dockershim; accepted so that old unit
   // files keep working.
-  r.str("container-runtime", f.container_runtime, "The container runtime to use. Only 'remote' is supported.");
-  r.str("network-plugin", f.network_plugin, "The name of the network plugin (removed upstream; CNI is configured in the runtime).");
-  r.str("cni-bin-dir", f.cni_bin_dir, "A comma-separated list of full paths of directories in which to search for CNI plugin binaries.");
-  r.str("cni-conf-dir", f.cni_conf_dir, "The full path of the directory in which to search for CNI config files.");
-  r.str("cni-cache-dir", f.cni_cache_dir, "The full path of the directory in which CNI should store cache files.");
-  r.integer("network-plugin-mtu", f.network_plugin_mtu, "The MTU to be passed to the network plugin.", nullptr, "int32");
+  r.str("container-runtime", f.container_runtime, "Legacy runtime selector; only 'remote' (a CRI endpoint) is accepted.");
+  r.str("network-plugin", f.network_plugin, "Legacy network plugin name; pod networking is set up by the container runtime.");
+  r.str("cni-bin-dir", f.cni_bin_dir, "Legacy: comma-separated directories holding CNI plugin binaries.");
+  r.str("cni-conf-dir", f.cni_conf_dir, "Legacy: directory holding CNI network configuration files.");
+  r.str("cni-cache-dir", f.cni_cache_dir, "Legacy: directory for CNI cache files.");
+  r.integer("network-plugin-mtu", f.network_plugin_mtu, "Legacy: MTU handed to the network plugin.", nullptr, "int32");
   for (const char* name : {"container-runtime", "network-plugin", "cni-bin-dir", "cni-conf-dir", "cni-cache-dir",
                            "network-plugin-mtu"}) {
     fs.mark_hidden(name);
@@ -324,17 +310,18 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
 
   // ---- KubeletConfiguration mirrors (all deprecated upstream) ----
   r.config_mode(true);
-  r.opt_bool("fail-swap-on", c.fail_swap_on, "Makes the Kubelet fail to start if swap is enabled on the node. ", "failSwapOn");
-  r.opt_bool("fail-cgroupv1", c.fail_cgroup_v1, "Prevent the kubelet from starting on the host using cgroup v1.", "failCgroupV1");
-  r.opt_bool("enable-server", c.enable_server, "Enable the Kubelet's server", "enableServer");
+  r.opt_bool("fail-swap-on", c.fail_swap_on, "Refuse to start when swap is enabled on the node.", "failSwapOn");
+  r.opt_bool("fail-cgroupv1", c.fail_cgroup_v1, "Refuse to start on a host that uses cgroup v1.", "failCgroupV1");
+  r.opt_bool("enable-server", c.enable_server, "Run the kubelet's HTTPS server.", "enableServer");
   r.str("pod-manifest-path", c.static_pod_path,
-        "Path to the directory containing static pod files to run, or the path to a single static pod file. "
-        "Files starting with dots will be ignored.", "staticPodPath");
-  r.str("pod-logs-dir", c.pod_logs_dir, "Custom root directory path kubelet will use to place pod's log files.", "podLogsDir");
-  r.duration("sync-frequency", c.sync_frequency, "Max period between synchronizing running containers and config", "syncFrequency");
-  r.duration("file-check-frequency", c.file_check_frequency, "Duration between checking config files for new data", "fileCheckFrequency");
-  r.duration("http-check-frequency", c.http_check_frequency, "Duration between checking http for new data", "httpCheckFrequency");
-  r.str("manifest-url", c.static_pod_url, "URL for accessing additional Pod specifications to run", "staticPodURL");
+        "Static pod manifest directory (or single file) to run; names starting with a dot are skipped.",
+        "staticPodPath");
+  r.str("pod-logs-dir", c.pod_logs_dir, "Root directory for pod log files.", "podLogsDir");
+  r.duration("sync-frequency", c.sync_frequency,
+             "Longest interval between two syncs of the running containers with their desired state.", "syncFrequency");
+  r.duration("file-check-frequency", c.file_check_frequency, "How often the static pod path is read again.", "fileCheckFrequency");
+  r.duration("http-check-frequency", c.http_check_frequency, "How often --manifest-url is fetched again.", "httpCheckFrequency");
+  r.str("manifest-url", c.static_pod_url, "URL serving more static pod manifests.", "staticPodURL");
   {
     auto fresh = std::make_shared<bool>(true);
     auto& m = c.static_pod_url_header;
@@ -347,107 +334,85 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
         m[trim(part.substr(0, p))].push_back(trim(part.substr(p + 1)));
       }
       return Status();
-    }, "Comma-separated list of HTTP headers to use when accessing the url provided to --manifest-url. Multiple "
-       "headers with the same name will be added in the same order provided. This flag can be repeatedly invoked. "
-       "For example: --manifest-url-header 'a:hello,b:again,c:world' --manifest-url-header 'b:beautiful'",
+    }, "HTTP headers sent when fetching --manifest-url, as comma-separated name:value (e.g. 'a:x,b:y'); "
+       "repeatable, and values of one name keep their order.",
              "staticPodURLHeader", "colonSeparatedMultimapStringString");
   }
-  r.str("address", c.address,
-        "The IP address for the Kubelet to serve on (set to '0.0.0.0' or '::' for listening on all interfaces and "
-        "IP address families)", "address");
-  r.integer("port", c.port, "The port for the Kubelet to serve on.", "port", "int32");
+  r.str("address", c.address, "Address the kubelet server listens on ('0.0.0.0' or '::' for every interface).", "address");
+  r.integer("port", c.port, "Port of the kubelet's authenticated server.", "port", "int32");
   r.integer("read-only-port", c.read_only_port,
-            "The read-only port for the Kubelet to serve on with no authentication/authorization (set to 0 to "
-            "disable)", "readOnlyPort", "int32");
+            "Port of the unauthenticated read-only server; 0 turns it off.", "readOnlyPort", "int32");
   r.opt_bool("anonymous-auth", c.authentication.anonymous.enabled,
-             "Enables anonymous requests to the Kubelet server. Requests that are not rejected by another "
-             "authentication method are treated as anonymous requests. Anonymous requests have a username of "
-             "system:anonymous, and a group name of system:unauthenticated.", "authentication.anonymous.enabled");
+             "Let requests that no authenticator rejects through as user system:anonymous in group "
+             "system:unauthenticated.", "authentication.anonymous.enabled");
   r.opt_bool("authentication-token-webhook", c.authentication.webhook.enabled,
-             "Use the TokenReview API to determine authentication for bearer tokens.", "authentication.webhook.enabled");
+             "Check bearer tokens with the TokenReview API.", "authentication.webhook.enabled");
   r.duration("authentication-token-webhook-cache-ttl", c.authentication.webhook.cache_ttl,
-             "The duration to cache responses from the webhook token authenticator.", "authentication.webhook.cacheTTL");
+             "How long TokenReview results are cached.", "authentication.webhook.cacheTTL");
   r.str("client-ca-file", c.authentication.x509.client_ca_file,
-        "If set, any request presenting a client certificate signed by one of the authorities in the "
-        "client-ca-file is authenticated with an identity corresponding to the CommonName of the client "
-        "certificate.", "authentication.x509.clientCAFile");
+        "CA bundle for client certificates; a client whose certificate it signed is authenticated as the "
+        "certificate's CommonName.", "authentication.x509.clientCAFile");
   r.str("authorization-mode", c.authorization.mode,
-        "Authorization mode for Kubelet server. Valid options are AlwaysAllow or Webhook. Webhook mode uses the "
-        "SubjectAccessReview API to determine authorization.", "authorization.mode");
+        "How the kubelet server authorizes requests: AlwaysAllow, or Webhook (asks the SubjectAccessReview API).",
+        "authorization.mode");
   r.duration("authorization-webhook-cache-authorized-ttl", c.authorization.webhook.cache_authorized_ttl,
-             "The duration to cache 'authorized' responses from the webhook authorizer.",
-             "authorization.webhook.cacheAuthorizedTTL");
+             "How long allowing SubjectAccessReview answers are cached.", "authorization.webhook.cacheAuthorizedTTL");
   r.duration("authorization-webhook-cache-unauthorized-ttl", c.authorization.webhook.cache_unauthorized_ttl,
-             "The duration to cache 'unauthorized' responses from the webhook authorizer.",
-             "authorization.webhook.cacheUnauthorizedTTL");
+             "How long denying SubjectAccessReview answers are cached.", "authorization.webhook.cacheUnauthorizedTTL");
   r.str("tls-cert-file", c.tls_cert_file,
-        "File containing x509 Certificate used for serving HTTPS (with intermediate certs, if any, concatenated "
-        "after server cert). If --tls-cert-file and --tls-private-key-file are not provided, a self-signed "
-        "certificate and key are generated for the public address and saved to the directory passed to "
-        "--cert-dir.", "tlsCertFile");
-  r.str("tls-private-key-file", c.tls_private_key_file, "File containing x509 private key matching --tls-cert-file.", "tlsPrivateKeyFile");
+        "Serving certificate, followed by any intermediates; without it and --tls-private-key-file a self-signed "
+        "pair is generated in --cert-dir.", "tlsCertFile");
+  r.str("tls-private-key-file", c.tls_private_key_file, "Private key of --tls-cert-file.", "tlsPrivateKeyFile");
   r.strings("tls-cipher-suites", c.tls_cipher_suites,
-            "Comma-separated list of cipher suites for the server. If omitted, the default Go cipher suites will "
-            "be used.", "tlsCipherSuites");
+            "Comma-separated TLS cipher suites the server allows; unset uses Go's defaults.", "tlsCipherSuites");
   r.str("tls-min-version", c.tls_min_version,
-        "Minimum TLS version supported. Possible values: VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13",
+        "Lowest TLS version the server accepts: VersionTLS10, VersionTLS11, VersionTLS12 or VersionTLS13.",
         "tlsMinVersion");
   r.boolean("rotate-certificates", c.rotate_certificates,
-            "Auto rotate the kubelet client certificates by requesting new certificates from the kube-apiserver "
-            "when the certificate expiration approaches.", "rotateCertificates");
+            "Request a new client certificate from the API server as the current one nears expiry.",
+            "rotateCertificates");
   r.boolean("rotate-server-certificates", c.server_tls_bootstrap,
-            "Auto-request and rotate the kubelet serving certificates by requesting new certificates from the "
-            "kube-apiserver when the certificate expiration approaches. Requires the RotateKubeletServerCertificate "
-            "feature gate to be enabled, and approval of the submitted CertificateSigningRequest objects.",
-            "serverTLSBootstrap");
-  r.opt_integer("registry-qps", c.registry_pull_qps, "If > 0, limit registry pull QPS to this value.  If 0, unlimited.", "registryPullQPS", "int32");
+            "Get the serving certificate through an (approved) CertificateSigningRequest and renew it before it "
+            "expires; needs the RotateKubeletServerCertificate feature gate.", "serverTLSBootstrap");
+  r.opt_integer("registry-qps", c.registry_pull_qps, "Image pulls per second; 0 means no limit.", "registryPullQPS", "int32");
   r.integer("registry-burst", c.registry_burst,
-            "Maximum size of a bursty pulls, temporarily allows pulls to burst to this number, while still not "
-            "exceeding registry-qps. Only used if --registry-qps > 0", "registryBurst", "int32");
-  r.opt_integer("event-qps", c.event_record_qps, "QPS to limit event creations. The number must be >= 0. If 0 will use DefaultQPS: 5.", "eventRecordQPS", "int32");
+            "Image pulls allowed in a burst above --registry-qps (only when that is above 0).", "registryBurst", "int32");
+  r.opt_integer("event-qps", c.event_record_qps, "Events created per second (at least 0; 0 uses 5).", "eventRecordQPS", "int32");
   r.integer("event-burst", c.event_burst,
-            "Maximum size of a bursty event records, temporarily allows event records to burst to this number, "
-            "while still not exceeding event-qps. The number must be >= 0. If 0 will use DefaultBurst: 10.",
-            "eventBurst", "int32");
+            "Events allowed in a burst above --event-qps (at least 0; 0 uses 10).", "eventBurst", "int32");
   r.opt_bool("enable-debugging-handlers", c.enable_debugging_handlers,
-             "Enables server endpoints for log collection and local running of containers and commands",
+             "Serve the endpoints for container logs and for exec, attach, run and port-forward.",
              "enableDebuggingHandlers");
-  r.boolean("contention-profiling", c.enable_contention_profiling, "Enable block profiling, if profiling is enabled", "enableContentionProfiling");
-  r.opt_integer("healthz-port", c.healthz_port, "The port of the localhost healthz endpoint (set to 0 to disable)", "healthzPort", "int32");
+  r.boolean("contention-profiling", c.enable_contention_profiling,
+            "Also record block (contention) profiles when profiling is on.", "enableContentionProfiling");
+  r.opt_integer("healthz-port", c.healthz_port, "Port of the local healthz endpoint; 0 turns it off.", "healthzPort", "int32");
   r.str("healthz-bind-address", c.healthz_bind_address,
-        "The IP address for the healthz server to serve on (set to '0.0.0.0' or '::' for listening on all "
-        "interfaces and IP address families)", "healthzBindAddress");
-  r.opt_integer("oom-score-adj", c.oom_score_adj,
-                "The oom-score-adj value for kubelet process. Values must be within the range [-1000, 1000]",
+        "Address of the healthz server ('0.0.0.0' or '::' for every interface).", "healthzBindAddress");
+  r.opt_integer("oom-score-adj", c.oom_score_adj, "OOM score adjustment of the kubelet process, -1000 to 1000.",
                 "oomScoreAdj", "int32");
   r.str("cluster-domain", c.cluster_domain,
-        "Domain for this cluster.  If set, kubelet will configure all containers to search this domain in "
-        "addition to the host's search domains", "clusterDomain");
+        "Cluster DNS domain, added to the containers' DNS search domains alongside the host's.", "clusterDomain");
   r.strings("cluster-dns", c.cluster_dns,
-            "Comma-separated list of DNS server IP address.  This value is used for containers DNS server in case "
-            "of Pods with \"dnsPolicy=ClusterFirst\".", "clusterDNS");
+            "Comma-separated DNS server addresses given to pods with dnsPolicy ClusterFirst.", "clusterDNS");
   r.duration("streaming-connection-idle-timeout", c.streaming_connection_idle_timeout,
-             "Maximum time a streaming connection can be idle before the connection is automatically closed. 0 "
-             "indicates no timeout. Example: '5m'.", "streamingConnectionIdleTimeout");
+             "Idle time after which an exec, attach or port-forward stream is closed; 0 never closes it.",
+             "streamingConnectionIdleTimeout");
   r.duration("node-status-update-frequency", c.node_status_update_frequency,
-             "Specifies how often kubelet posts node status to master. Note: be cautious when changing the "
-             "constant, it must work with nodeMonitorGracePeriod in nodecontroller.", "nodeStatusUpdateFrequency");
+             "How often the node's status is posted to the API server; keep it in step with the node "
+             "controller's grace period.", "nodeStatusUpdateFrequency");
   r.duration("minimum-image-ttl-duration", c.image_minimum_gc_age,
-             "Minimum age for an unused image before it is garbage collected.  Examples: '300ms', '10s' or "
-             "'2h45m'.", "imageMinimumGCAge");
+             "Least time an image must be unused before garbage collection may remove it.", "imageMinimumGCAge");
   r.duration("image-maximum-gc-age", c.image_maximum_gc_age,
-             "Maximum age an image can be unused before it is garbage collected.", "imageMaximumGCAge");
+             "Longest time an image may stay unused before garbage collection removes it.", "imageMaximumGCAge");
   r.opt_integer("image-gc-high-threshold", c.image_gc_high_threshold_percent,
-                "The percent of disk usage after which image garbage collection is always run. Values must be "
-                "within the range [0, 100], To disable image garbage collection, set to 100. ",
+                "Disk usage percent (0-100) at which image garbage collection always runs; 100 disables it.",
                 "imageGCHighThresholdPercent", "int32");
   r.opt_integer("image-gc-low-threshold", c.image_gc_low_threshold_percent,
-                "The percent of disk usage before which image garbage collection is never run. Lowest disk usage "
-                "to garbage collect to. Values must be within the range [0, 100] and must be less than that of "
+                "Disk usage percent (0-100) that image garbage collection frees down to; below "
                 "--image-gc-high-threshold.", "imageGCLowThresholdPercent", "int32");
   r.duration("volume-stats-agg-period", c.volume_stats_agg_period,
-             "Specifies interval for kubelet to calculate and cache the volume disk usage for all pods and volumes. "
-             " To disable volume calculations, set to a negative number.", "volumeStatsAggPeriod");
+             "How often the disk usage of pod volumes is measured and cached; negative disables it.",
+             "volumeStatsAggPeriod");
   {
     auto fresh = std::make_shared<bool>(true);
     auto& gates = c.feature_gates;
@@ -463,164 +428,134 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
         gates[trim(part.substr(0, p))] = *b;
       }
       return Status();
-    }, "A set of key=value pairs that describe feature gates for alpha/experimental features.", "featureGates",
+    }, "Feature gates to switch on or off, as name=true|false pairs.", "featureGates",
              "<comma-separated 'key=True|False' pairs>");
   }
-  r.str("kubelet-cgroups", c.kubelet_cgroups, "Optional absolute name of cgroups to create and run the Kubelet in.", "kubeletCgroups");
+  r.str("kubelet-cgroups", c.kubelet_cgroups, "Absolute cgroup in which to create and run the kubelet (optional).", "kubeletCgroups");
   r.str("system-cgroups", c.system_cgroups,
-        "Optional absolute name of cgroups in which to place all non-kernel processes that are not already inside "
-        "a cgroup under '/'. Empty for no container. Rolling back the flag requires a reboot.", "systemCgroups");
-  r.str("provider-id", c.provider_id, "Unique identifier for identifying the node in a machine database, i.e cloudprovider", "providerID");
+        "Absolute cgroup for the non-kernel processes not yet in a cgroup below '/'; needs --cgroup-root, and "
+        "undoing it needs a reboot.", "systemCgroups");
+  r.str("provider-id", c.provider_id, "Provider-specific ID of this machine, set as the Node's spec.providerID.", "providerID");
   r.opt_bool("cgroups-per-qos", c.cgroups_per_qos,
-             "Enable creation of QoS cgroup hierarchy, if true top level QoS and pod cgroups are created.", "cgroupsPerQOS");
-  r.str("cgroup-driver", c.cgroup_driver,
-        "Driver that the kubelet uses to manipulate cgroups on the host.  Possible values: 'cgroupfs', 'systemd'",
-        "cgroupDriver");
+             "Create the cgroup hierarchy of QoS classes and pods.", "cgroupsPerQOS");
+  r.str("cgroup-driver", c.cgroup_driver, "How cgroups are managed on the host: 'cgroupfs' or 'systemd'.", "cgroupDriver");
   r.str("cgroup-root", c.cgroup_root,
-        "Optional root cgroup to use for pods. This is handled by the container runtime on a best effort basis. "
-        "Default: '', which means use the container runtime default.", "cgroupRoot");
-  r.str("cpu-manager-policy", c.cpu_manager_policy, "CPU Manager policy to use. Possible values: 'none', 'static'.", "cpuManagerPolicy");
+        "Parent cgroup of the pods, applied by the runtime as far as it can; empty uses the runtime's own.",
+        "cgroupRoot");
+  r.str("cpu-manager-policy", c.cpu_manager_policy, "CPU manager policy: 'none' or 'static'.", "cpuManagerPolicy");
   r.map("cpu-manager-policy-options", c.cpu_manager_policy_options,
-        "A set of key=value CPU Manager policy options to use, to fine tune their behaviour. If not supplied, keep "
-        "the default behaviour.", "cpuManagerPolicyOptions");
+        "key=value options that tune the CPU manager policy.", "cpuManagerPolicyOptions");
   r.duration("cpu-manager-reconcile-period", c.cpu_manager_reconcile_period,
-             "<Warning: Alpha feature> CPU Manager reconciliation period. Examples: '10s', or '1m'. If not "
-             "supplied, defaults to 'NodeStatusUpdateFrequency'", "cpuManagerReconcilePeriod");
+             "(alpha) How often the CPU manager reconciles its assignments; unset follows "
+             "--node-status-update-frequency.", "cpuManagerReconcilePeriod");
   r.map("qos-reserved", c.qos_reserved,
-        "<Warning: Alpha feature> A set of ResourceName=Percentage (e.g. memory=50%) pairs that describe how pod "
-        "resource requests are reserved at the QoS level. Currently only memory is supported. Requires the "
-        "QOSReserved feature gate to be enabled.", "qosReserved");
+        "(alpha) Share of pod requests reserved per QoS class, as resource=percent (memory only, e.g. "
+        "memory=50%); needs the QOSReserved feature gate.", "qosReserved");
   r.str("topology-manager-policy", c.topology_manager_policy,
-        "Topology Manager policy to use. Possible values: 'none', 'best-effort', 'restricted', 'single-numa-node'.",
+        "Topology manager policy: 'none', 'best-effort', 'restricted' or 'single-numa-node'.",
         "topologyManagerPolicy");
   r.map("topology-manager-policy-options", c.topology_manager_policy_options,
-        "A set of key=value Topology Manager policy options to use, to fine tune their behaviour. If not supplied, "
-        "keep the default behaviour.", "topologyManagerPolicyOptions");
+        "key=value options that tune the topology manager policy.", "topologyManagerPolicyOptions");
   r.str("topology-manager-scope", c.topology_manager_scope,
-        "Scope to which topology hints applied. Topology Manager collects hints from Hint Providers and applies "
-        "them to defined scope to ensure the pod admission. Possible values: 'container', 'pod'.",
-        "topologyManagerScope");
+        "Unit whose resources the topology manager aligns: 'container' or 'pod'.", "topologyManagerScope");
   r.duration("runtime-request-timeout", c.runtime_request_timeout,
-             "Timeout of all runtime requests except long running request - pull, logs, exec and attach. When "
-             "timeout exceeded, kubelet will cancel the request, throw out an error and retry later.",
-             "runtimeRequestTimeout");
+             "Deadline of CRI calls other than the long-running ones (pull, logs, exec, attach); a call past it "
+             "is cancelled and retried later.", "runtimeRequestTimeout");
   r.str("hairpin-mode", c.hairpin_mode,
-        "How should the kubelet setup hairpin NAT. This allows endpoints of a Service to loadbalance back to "
-        "themselves if they should try to access their own Service. Valid values are \"promiscuous-bridge\", "
-        "\"hairpin-veth\" and \"none\".", "hairpinMode");
-  r.integer("max-pods", c.max_pods, "Number of Pods that can run on this Kubelet.", "maxPods", "int32");
+        "How a pod can reach itself through its own Service: \"promiscuous-bridge\", \"hairpin-veth\" or "
+        "\"none\".", "hairpinMode");
+  r.integer("max-pods", c.max_pods, "Most pods this node runs.", "maxPods", "int32");
   r.str("pod-cidr", c.pod_cidr,
-        "The CIDR to use for pod IP addresses, only used in standalone mode.  In cluster mode, this is obtained "
-        "from the master. For IPv6, the maximum number of IP's allocated is 65536", "podCIDR");
+        "Pod IP range for standalone mode; with an API server the range comes from the Node object.", "podCIDR");
   r.opt_integer("pod-max-pids", c.pod_pids_limit,
-                "Set the maximum number of processes per pod.  If -1, the kubelet defaults to the node allocatable "
-                "pid capacity.", "podPidsLimit", "int");
-  r.opt_str("resolv-conf", c.resolv_conf,
-            "Resolver configuration file used as the basis for the container DNS resolution configuration.", "resolvConf");
+                "Process limit per pod; -1 uses the node's allocatable PID count.", "podPidsLimit", "int");
+  r.opt_str("resolv-conf", c.resolv_conf, "resolv.conf file that the containers' DNS settings start from.", "resolvConf");
   r.boolean("runonce", c.run_once,
-            "If true, exit after spawning pods from static pod files or remote urls. Exclusive with --enable-server",
+            "Start the static pods (from files or URLs) once and exit; not together with --enable-server.",
             "runOnce");
-  r.opt_bool("cpu-cfs-quota", c.cpu_cfs_quota, "Enable CPU CFS quota enforcement for containers that specify CPU limits", "cpuCFSQuota");
+  r.opt_bool("cpu-cfs-quota", c.cpu_cfs_quota, "Enforce container CPU limits with CFS quota.", "cpuCFSQuota");
   r.opt_duration("cpu-cfs-quota-period", c.cpu_cfs_quota_period,
-                 "Sets CPU CFS quota period value, cpu.cfs_period_us, defaults to Linux Kernel default", "cpuCFSQuotaPeriod");
+                 "CFS quota period (cpu.cfs_period_us); unset keeps the kernel's.", "cpuCFSQuotaPeriod");
   r.opt_bool("enable-controller-attach-detach", c.enable_controller_attach_detach,
-             "Enables the Attach/Detach controller to manage attachment/detachment of volumes scheduled to this "
-             "node, and disables kubelet from executing any attach/detach operations", "enableControllerAttachDetach");
+             "Leave attaching and detaching this node's volumes to the attach/detach controller rather than the "
+             "kubelet.", "enableControllerAttachDetach");
   r.opt_bool("make-iptables-util-chains", c.make_iptables_util_chains,
-             "If true, kubelet will ensure iptables utility rules are present on host.", "makeIPTablesUtilChains");
+             "Keep the iptables utility chains in place on the host.", "makeIPTablesUtilChains");
   r.opt_integer("iptables-masquerade-bit", c.iptables_masquerade_bit,
-                "The bit of the fwmark space to mark packets for SNAT. Must be within the range [0, 31].",
-                "iptablesMasqueradeBit", "int32");
+                "fwmark bit (0-31) that marks packets for SNAT.", "iptablesMasqueradeBit", "int32");
   r.opt_integer("iptables-drop-bit", c.iptables_drop_bit,
-                "The bit of the fwmark space to mark packets for dropping. Must be within the range [0, 31].",
-                "iptablesDropBit", "int32");
+                "fwmark bit (0-31) that marks packets to drop.", "iptablesDropBit", "int32");
   r.str("container-log-max-size", c.container_log_max_size,
-        "<Warning: Beta feature> Set the maximum size (e.g. 10Mi) of container log file before it is rotated.",
-        "containerLogMaxSize");
+        "(beta) Size (e.g. 10Mi) at which a container's log file is rotated.", "containerLogMaxSize");
   r.opt_integer("container-log-max-files", c.container_log_max_files,
-                "<Warning: Beta feature> Set the maximum number of container log files that can be present for a "
-                "container. The number must be >= 2.", "containerLogMaxFiles", "int32");
+                "(beta) Log files kept per container; at least 2.", "containerLogMaxFiles", "int32");
   r.opt_integer("container-log-max-workers", c.container_log_max_workers,
-                "Set the maximum number of workers to spawn for log rotation.", "containerLogMaxWorkers", "int32");
+                "Workers that rotate container logs concurrently.", "containerLogMaxWorkers", "int32");
   r.opt_duration("container-log-monitor-interval", c.container_log_monitor_interval,
-                 "Set the duration for monitoring container logs to perform log rotate operation.",
-                 "containerLogMonitorInterval");
+                 "How often container logs are checked for rotation.", "containerLogMonitorInterval");
   r.strings("allowed-unsafe-sysctls", c.allowed_unsafe_sysctls,
-            "Comma-separated whitelist of unsafe sysctls or unsafe sysctl patterns (ending in *). Use these at your "
-            "own risk.", "allowedUnsafeSysctls");
+            "Comma-separated unsafe sysctls, or patterns ending in '*', that pods may set.", "allowedUnsafeSysctls");
   r.opt_integer("node-status-max-images", c.node_status_max_images,
-                "The maximum number of images to report in Node.Status.Images. If -1 is specified, no cap will be "
-                "applied.", "nodeStatusMaxImages", "int32");
+                "Most images listed in Node.Status.Images; -1 lists all.", "nodeStatusMaxImages", "int32");
   r.boolean("kernel-memcg-notification", c.kernel_memcg_notification,
-            "If enabled, the kubelet will integrate with the kernel memcg notification to determine if memory "
-            "eviction thresholds are crossed rather than polling.", "kernelMemcgNotification");
+            "Learn of crossed memory eviction thresholds from kernel memcg notifications instead of polling.",
+            "kernelMemcgNotification");
   r.opt_bool("local-storage-capacity-isolation", c.local_storage_capacity_isolation,
-             "If true, local ephemeral storage isolation is enabled. Otherwise, local storage isolation feature "
-             "will be disabled", "localStorageCapacityIsolation");
-  r.integer("max-open-files", c.max_open_files, "Number of files that can be opened by Kubelet process.", "maxOpenFiles", "int");
-  r.str("kube-api-content-type", c.content_type, "Content type of requests sent to apiserver.", "contentType");
-  r.opt_integer("kube-api-qps", c.kube_api_qps,
-                "QPS to use while talking with kubernetes apiserver. The number must be >= 0. If 0 will use "
-                "DefaultQPS: 50.", "kubeAPIQPS", "int32");
+             "Account for and limit the pods' local ephemeral storage.", "localStorageCapacityIsolation");
+  r.integer("max-open-files", c.max_open_files, "Open-file limit of the kubelet process.", "maxOpenFiles", "int");
+  r.str("kube-api-content-type", c.content_type, "Media type in which requests to the API server are encoded.", "contentType");
+  r.opt_integer("kube-api-qps", c.kube_api_qps, "API server requests per second (at least 0; 0 uses 50).",
+                "kubeAPIQPS", "int32");
   r.integer("kube-api-burst", c.kube_api_burst,
-            "Burst to use while talking with kubernetes apiserver. The number must be >= 0. If 0 will use "
-            "DefaultBurst: 100.", "kubeAPIBurst", "int32");
-  r.opt_bool("serialize-image-pulls", c.serialize_image_pulls,
-             "Pull images one at a time. We recommend *not* changing the default value on nodes that run docker "
-             "daemon with version < 1.9 or an Aufs storage backend. Issue #10959 has more details.",
-             "serializeImagePulls");
+            "API server requests allowed in a burst above --kube-api-qps (at least 0; 0 uses 100).", "kubeAPIBurst",
+            "int32");
+  r.opt_bool("serialize-image-pulls", c.serialize_image_pulls, "Pull one image at a time.", "serializeImagePulls");
   r.opt_integer("max-parallel-image-pulls", c.max_parallel_image_pulls,
-                "Maximum number of image pulls in parallel. This field cannot be set if SerializeImagePulls "
-                "(--serialize-image-pulls) is true. Setting it to nil means no limit.", "maxParallelImagePulls", "int32");
+                "Cap on concurrent image pulls, only with --serialize-image-pulls=false; unset means no cap.",
+                "maxParallelImagePulls", "int32");
   r.opt_map("eviction-hard", c.eviction_hard,
-            "A set of eviction thresholds (e.g. memory.available<1Gi) that if met would trigger a pod eviction.",
+            "signal<threshold pairs (e.g. memory.available<1Gi) that evict pods as soon as they are met.",
             "evictionHard", '<');
   r.map("eviction-soft", c.eviction_soft,
-        "A set of eviction thresholds (e.g. memory.available<1.5Gi) that if met over a corresponding grace period "
-        "would trigger a pod eviction.", "evictionSoft", '<');
+        "signal<threshold pairs (e.g. memory.available<1.5Gi) that evict pods once met for their grace period.",
+        "evictionSoft", '<');
   r.map("eviction-soft-grace-period", c.eviction_soft_grace_period,
-        "A set of eviction grace periods (e.g. memory.available=1m30s) that correspond to how long a soft eviction "
-        "threshold must hold before triggering a pod eviction.", "evictionSoftGracePeriod");
+        "signal=duration pairs (e.g. memory.available=1m30s): how long a soft threshold must hold before pods are "
+        "evicted.", "evictionSoftGracePeriod");
   r.duration("eviction-pressure-transition-period", c.eviction_pressure_transition_period,
-             "Duration for which the kubelet has to wait before transitioning out of an eviction pressure "
-             "condition.", "evictionPressureTransitionPeriod");
+             "How long a pressure condition stays after its threshold is no longer met.",
+             "evictionPressureTransitionPeriod");
   r.integer("eviction-max-pod-grace-period", c.eviction_max_pod_grace_period,
-            "Maximum allowed grace period (in seconds) to use when terminating pods in response to a soft eviction "
-            "threshold being met.  If negative, defer to pod specified value.", "evictionMaxPodGracePeriod", "int32");
+            "Longest termination grace period, in seconds, of pods evicted for a soft threshold; negative uses the "
+            "pod's own.", "evictionMaxPodGracePeriod", "int32");
   r.map("eviction-minimum-reclaim", c.eviction_minimum_reclaim,
-        "A set of minimum reclaims (e.g. imagefs.available=2Gi) that describes the minimum amount of resource the "
-        "kubelet will reclaim when performing a pod eviction if that resource is under pressure.",
+        "signal=quantity pairs (e.g. imagefs.available=2Gi): the least that evicting for a resource frees.",
         "evictionMinimumReclaim");
   r.integer("pods-per-core", c.pods_per_core,
-            "Number of Pods per core that can run on this Kubelet. The total number of Pods on this Kubelet cannot "
-            "exceed max-pods, so max-pods will be used if this calculation results in a larger number of Pods "
-            "allowed on the Kubelet. A value of 0 disables this limit.", "podsPerCore", "int32");
+            "Pods per CPU core, never above --max-pods; 0 means no per-core limit.", "podsPerCore", "int32");
   r.boolean("protect-kernel-defaults", c.protect_kernel_defaults,
-            "Default kubelet behaviour for kernel tuning. If set, kubelet errors if any of kernel tunables is "
-            "different than kubelet defaults.", "protectKernelDefaults");
+            "Fail rather than change kernel tunables that differ from the values the kubelet needs.",
+            "protectKernelDefaults");
   r.str("reserved-cpus", c.reserved_system_cpus,
-        "A comma-separated list of CPUs or CPU ranges that are reserved for system and kubernetes usage. This "
-        "specific list will supersede cpu counts in --system-reserved and --kube-reserved.", "reservedSystemCPUs");
+        "CPUs or CPU ranges (e.g. 0-3,8) kept for system and Kubernetes daemons; replaces the CPU amounts of "
+        "--system-reserved and --kube-reserved.", "reservedSystemCPUs");
   r.map("system-reserved", c.system_reserved,
-        "A set of ResourceName=ResourceQuantity (e.g. cpu=200m,memory=500Mi,ephemeral-storage=1Gi,pid=1000) pairs "
-        "that describe resources reserved for non-kubernetes components. [default=none]", "systemReserved");
+        "Resources held back for OS daemons, as name=quantity pairs (e.g. "
+        "cpu=200m,memory=500Mi,ephemeral-storage=1Gi,pid=1000).", "systemReserved");
   r.map("kube-reserved", c.kube_reserved,
-        "A set of ResourceName=ResourceQuantity (e.g. cpu=200m,memory=500Mi,ephemeral-storage=1Gi,pid=1000) pairs "
-        "that describe resources reserved for kubernetes system components. [default=none]", "kubeReserved");
+        "Resources held back for Kubernetes daemons, as name=quantity pairs (e.g. "
+        "cpu=200m,memory=500Mi,ephemeral-storage=1Gi,pid=1000).", "kubeReserved");
   r.str("system-reserved-cgroup", c.system_reserved_cgroup,
-        "Absolute name of the top level cgroup that is used to manage non-kubernetes components for which compute "
-        "resources were reserved via '--system-reserved' flag. Ex. '/system-reserved'. [default='']",
+        "Absolute top-level cgroup of the OS daemons that --system-reserved covers (e.g. /system-reserved).",
         "systemReservedCgroup");
   r.str("kube-reserved-cgroup", c.kube_reserved_cgroup,
-        "Absolute name of the top level cgroup that is used to manage kubernetes components for which compute "
-        "resources were reserved via '--kube-reserved' flag. Ex. '/kube-reserved'. [default='']",
+        "Absolute top-level cgroup of the Kubernetes daemons that --kube-reserved covers (e.g. /kube-reserved).",
         "kubeReservedCgroup");
   r.opt_strings("enforce-node-allocatable", c.enforce_node_allocatable,
-                "A comma separated list of levels of node allocatable enforcement to be enforced by kubelet. "
-                "Acceptable options are 'none', 'pods', 'system-reserved', 'system-reserved-compressible', "
-                "'kube-reserved' and 'kube-reserved-compressible'.", "enforceNodeAllocatable");
-  r.str("volume-plugin-dir", c.volume_plugin_dir,
-        "The full path of the directory in which to search for additional third party volume plugins",
+                "Comma-separated allocatable limits to enforce: 'none', 'pods', 'system-reserved', "
+                "'system-reserved-compressible', 'kube-reserved', 'kube-reserved-compressible'.",
+                "enforceNodeAllocatable");
+  r.str("volume-plugin-dir", c.volume_plugin_dir, "Directory searched for third-party volume plugins.",
         "volumePluginDir");
   {
     auto fresh = std::make_shared<bool>(true);
@@ -632,13 +567,12 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
       *fresh = false;
       taints.insert(taints.end(), t->begin(), t->end());
       return Status();
-    }, "Register the node with the given list of taints (comma separated \"<key>=<value>:<effect>\"). No-op if "
-       "register-node is false.", "registerWithTaints", "[]v1.Taint");
+    }, "Taints the node registers with, comma-separated \"<key>=<value>:<effect>\"; only with --register-node.",
+             "registerWithTaints", "[]v1.Taint");
   }
   r.opt_bool("register-node", c.register_node,
-             "Register the node with the apiserver. If --kubeconfig is not provided, this flag is irrelevant, as "
-             "the Kubelet won't have an apiserver to register with.", "registerNode");
-  r.str("memory-manager-policy", c.memory_manager_policy, "Memory Manager policy to use. Possible values: 'None', 'Static'.", "memoryManagerPolicy");
+             "Create this node's Node object on the API server (only with --kubeconfig).", "registerNode");
+  r.str("memory-manager-policy", c.memory_manager_policy, "Memory manager policy: 'None' or 'Static'.", "memoryManagerPolicy");
   {
     auto fresh = std::make_shared<bool>(true);
     auto& reserved = c.reserved_memory;
@@ -646,40 +580,37 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
       if (*fresh) reserved.clear();
       *fresh = false;
       return parse_reserved_memory(s, reserved);
-    }, "A comma separated list of memory reservations for NUMA nodes. (e.g. --reserved-memory "
-       "0:memory=1Gi,hugepages-1M=2Gi --reserved-memory 1:memory=2Gi).", "reservedMemory", "reserved-memory");
+    }, "Memory reserved on one NUMA node, as node:type=quantity[,type=quantity] (e.g. "
+       "0:memory=1Gi,hugepages-1M=2Gi); repeat for more nodes.", "reservedMemory", "reserved-memory");
   }
   r.str("show-hidden-metrics-for-version", c.show_hidden_metrics_for_version,
-        "The previous version for which you want to show hidden metrics. Only the previous minor version is "
-        "meaningful, other values will not be allowed. The format is <major>.<minor>, e.g.: '1.16'.",
+        "Previous minor version (<major>.<minor>, e.g. '1.31') whose hidden metrics to show.",
         "showHiddenMetricsForVersion");
   r.str("container-runtime-endpoint", c.container_runtime_endpoint,
-        "The endpoint of container runtime service. Unix Domain Sockets are supported on Linux, while npipe and "
-        "tcp endpoints are supported on Windows. Examples:'unix:///path/to/runtime.sock', "
-        "'npipe:////./pipe/runtime'", "containerRuntimeEndpoint");
+        "CRI runtime endpoint, e.g. 'unix:///run/containerd/containerd.sock' (npipe and tcp endpoints on "
+        "Windows).", "containerRuntimeEndpoint");
   r.str("image-service-endpoint", c.image_service_endpoint,
-        "The endpoint of container image service. If not specified, it will be the same with "
-        "--container-runtime-endpoint by default.", "imageServiceEndpoint");
+        "CRI image service endpoint; unset uses --container-runtime-endpoint.", "imageServiceEndpoint");
   r.opt_bool("seccomp-default", c.seccomp_default,
-             "Enable the use of `RuntimeDefault` as the default seccomp profile for all workloads.", "seccompDefault");
+             "Give workloads the `RuntimeDefault` seccomp profile unless they ask for another.", "seccompDefault");
   // Logging (component-base logsapi.AddFlags) — also deprecated mirrors of `logging`.
   r.custom("logging-format", [&c](std::string_view s) { c.logging.format = std::string(s); return Status(); },
-           "Sets the log format. Permitted formats: \"json\" (gated by LoggingBetaOptions), \"text\".",
+           "Log output format: \"text\", or \"json\" (needs LoggingBetaOptions).",
            "logging.format", "string", c.logging.format);
   r.custom("log-flush-frequency", [&c](std::string_view s) -> Status {
     auto d = parse_duration(s);
     if (!d) return d.error();
     c.logging.flush_frequency = {*d, true};
     return {};
-  }, "Maximum number of seconds between log flushes", "logging.flushFrequency", "duration",
+  }, "Longest time between two log flushes.", "logging.flushFrequency", "duration",
            format_duration(c.logging.flush_frequency.duration));
   r.boolean("log-json-split-stream", c.logging.options.json.split_stream,
-            "[Alpha] In JSON format, write error messages to stderr and info messages to stdout. The default is to "
-            "write a single stream to stdout. Enable the LoggingAlphaOptions feature gate to use this.",
+            "(alpha) In json format, write errors to stderr and info messages to stdout instead of both to "
+            "stdout; needs the LoggingAlphaOptions feature gate.",
             "logging.options.json.splitStream");
   r.boolean("log-text-split-stream", c.logging.options.text.split_stream,
-            "[Alpha] In text format, write error messages to stderr and info messages to stdout. The default is to "
-            "write a single stream to stdout. Enable the LoggingAlphaOptions feature gate to use this.",
+            "(alpha) In text format, write errors to stderr and info messages to stdout instead of both to "
+            "stdout; needs the LoggingAlphaOptions feature gate.",
             "logging.options.text.splitStream");
   for (auto [name, field, target] : {std::tuple{"log-json-info-buffer-size", "logging.options.json.infoBufferSize",
                                                 &c.logging.options.json.info_buffer_size},
@@ -691,8 +622,8 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
       if (!v) return v.error();
       *q = *v;
       return {};
-    }, "[Alpha] With split output streams, the info messages can be buffered for a while to increase "
-       "performance. The default value of zero bytes disables buffering.", field, "quantity");
+    }, "(alpha) With split streams, how much of the info messages to buffer before writing; 0 writes at "
+       "once.", field, "quantity");
   }
   r.config_mode(false);
   // -v and --vmodule are global klog flags upstream (not deprecated), stored in the configuration.
@@ -702,19 +633,18 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
     if (*n < 0) return Error("verbosity must be >= 0");
     c.logging.verbosity = static_cast<uint32_t>(*n);
     return {};
-  }, "number for the log level verbosity", "logging.verbosity", "int");
+  }, "Log verbosity level.", "logging.verbosity", "int");
   fs.set_shorthand("v", 'v');
   r.custom("vmodule", [&c](std::string_view s) -> Status {
     auto items = parse_vmodule(s);
     if (!items) return items.error();
     c.logging.vmodule = *items;
     return {};
-  }, "comma-separated list of pattern=N settings for file-filtered logging (only works for text log format)",
+  }, "Per-file log verbosity as comma-separated pattern=N (text format only).",
            "logging.vmodule", "pattern=N,...");
   r.custom("version", [&f](std::string_view s) { f.version = std::string(s); return Status(); },
-           "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets the reported "
-           "version", nullptr, "version", "", true);
-  r.boolean("help", f.help, "help for kubelet");
+           "Print the Kubernetes version this node agent implements and exit.", nullptr, "version", "", true);
+  r.boolean("help", f.help, "Show this help and exit.");
   fs.set_shorthand("help", 'h');
   return info;
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/duration.h"
@@ -52,10 +53,11 @@ struct KubeletFlags {
   std::string version;                 // --version[=raw|true]: "" when absent
 };
 
-// The message upstream gives every KubeletConfiguration mirror flag.
-inline constexpr const char* kConfigFlagDeprecation =
-    "This parameter should be set via the config file specified by the Kubelet's --config flag. See "
-    "https://kubernetes.io/docs/tasks/administer-cluster/kubelet-config-file/ for more information.";
+// Deprecation note of a flag that mirrors a KubeletConfiguration field, naming that field
+// (e.g. "set maxPods in the --config file instead").
+inline std::string config_flag_deprecation(std::string_view field) {
+  return "set " + (field.empty() ? std::string("this value") : std::string(field)) + " in the --config file instead";
+}
 
 struct KubeletFlagInfo {
   // Flag name → deprecation message (shown in usage, warned about when used).

@@ -9,25 +9,15 @@ namespace knode::config {
 namespace {
 
 const char* const kLongHelp =
-    "The kubelet is the primary \"node agent\" that runs on each\n"
-    "node. It can register the node with the apiserver using one of: the hostname; a flag to\n"
-    "override the hostname; or specific logic for a cloud provider.\n"
+    "kubelet keeps the pods bound to this node running.\n"
     "\n"
-    "The kubelet works in terms of a PodSpec. A PodSpec is a YAML or JSON object\n"
-    "that describes a pod. The kubelet takes a set of PodSpecs that are provided through\n"
-    "various mechanisms (primarily through the apiserver) and ensures that the containers\n"
-    "described in those PodSpecs are running and healthy. The kubelet doesn't manage\n"
-    "containers which were not created by Kubernetes.\n"
+    "With --kubeconfig it registers the Node with the API server and runs the pods scheduled to it;\n"
+    "without, it runs standalone. Static pods come from manifest files (--pod-manifest-path, read\n"
+    "again every --file-check-frequency) or from a URL (--manifest-url, fetched every\n"
+    "--http-check-frequency). Containers run through a CRI runtime (--container-runtime-endpoint).\n"
     "\n"
-    "Other than from an PodSpec from the apiserver, there are two ways that a container\n"
-    "manifest can be provided to the Kubelet.\n"
-    "\n"
-    "File: Path passed as a flag on the command line. Files under this path will be monitored\n"
-    "periodically for updates. The monitoring period is 20s by default and is configurable\n"
-    "via a flag.\n"
-    "\n"
-    "HTTP endpoint: HTTP endpoint passed as a parameter on the command line. This endpoint\n"
-    "is checked every 20 seconds (also configurable with a flag).\n";
+    "Settings belong in a KubeletConfiguration file (--config, --config-dir); the flags that mirror\n"
+    "its fields still work but are deprecated.\n";
 
 // Which source to name when the effective value of `field` is invalid.
 std::string source_of(const std::string& field, const FlagSet& fs, const KubeletFlagInfo& info,

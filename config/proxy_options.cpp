@@ -88,30 +88,30 @@ struct ProxyFlags {
   }
 
   void define() {
-    fs.add_bool("help", &o.help, "help for kube-proxy");
+    fs.add_bool("help", &o.help, "Show this help and exit.");
     fs.set_shorthand("help", 'h');
     fs.add_custom("version", [this](std::string_view v) -> Status {
       o.version = v != "false";
       return {};
-    }, "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets the reported version",
+    }, "Print the Kubernetes version this node agent implements and exit.",
                   true, "version", "false");
 
-    fs.add_string("config", &o.config_file, "The path to the configuration file.");
-    fs.add_string("write-config-to", &o.write_config_to, "If set, write the effective configuration to this file and exit.");
-    fs.add_bool("cleanup", &o.cleanup, "If true cleanup iptables and ipvs rules and exit.");
+    fs.add_string("config", &o.config_file, "KubeProxyConfiguration file; when given, it replaces the configuration flags (the logging flags and "
+                  "--hostname-override still apply).");
+    fs.add_string("write-config-to", &o.write_config_to, "Write the effective configuration to this file and exit.");
+    fs.add_bool("cleanup", &o.cleanup, "Remove the rules any proxy mode installed, then exit.");
     fs.add_bool("init-only", &o.init_only,
-                "If true, do the initialization steps that need full root privileges, then exit.");
+                "Apply the node settings that need full root privileges (sysctls and the like), then exit.");
     fs.add_bool("dry-run", &o.dry_run, "Print the ruleset the proxy would install now, and exit (knode extension).");
     fs.add_bool_map("feature-gates", &cfg.feature_gates,
-                    "A set of key=value pairs that enable or disable alpha/experimental features. "
-                    "Ignored when --config is given.");
+                    "Feature gates to switch on or off, as name=true|false pairs. Ignored when --config is given.");
 
     fs.add_string("kubeconfig", &cfg.client_connection.kubeconfig,
                   "Path to a kubeconfig file with the API server location and credentials (--master overrides the server).");
-    fs.add_string("master", &o.master, "The address of the Kubernetes API server (overrides the kubeconfig).");
-    fs.add_string("kube-api-content-type", &cfg.client_connection.content_type, "Content type of requests sent to apiserver.");
-    fs.add_int32("kube-api-burst", &cfg.client_connection.burst, "Burst to use while talking with kubernetes apiserver");
-    fs.add_float32("kube-api-qps", &cfg.client_connection.qps.v, "QPS to use while talking with kubernetes apiserver");
+    fs.add_string("master", &o.master, "API server URL; takes precedence over the server in --kubeconfig.");
+    fs.add_string("kube-api-content-type", &cfg.client_connection.content_type, "Media type in which requests to the API server are encoded.");
+    fs.add_int32("kube-api-burst", &cfg.client_connection.burst, "API server requests allowed in a burst above --kube-api-qps.");
+    fs.add_float32("kube-api-qps", &cfg.client_connection.qps.v, "API server requests per second.");
 
     fs.add_string("hostname-override", &hostname_override,
                   "If non-empty, the name of the Node kube-proxy runs on (instead of the hostname). Also applies with --config.");
@@ -120,7 +120,7 @@ struct ProxyFlags {
       if (!is_ip(s)) return Error(fmt::format("{} is not a valid IP address", go_quote(s)));
       cfg.bind_address = std::string(s);
       return {};
-    }, "Overrides kube-proxy's idea of the node's primary IP. Ignored when --config is given.", false, "ip",
+    }, "The node's primary IP, in place of the detected one. Ignored when --config is given.", false, "ip",
                   cfg.bind_address);
     auto ipport = [this](std::string* target) {
       return [target](std::string_view s) -> Status {
@@ -144,52 +144,52 @@ struct ProxyFlags {
       };
     };
     fs.add_custom("healthz-bind-address", ipport(&cfg.healthz_bind_address),
-                  "The IP address and port for the health check server to serve on. Ignored when --config is given.",
+                  "Address (ip or ip:port) the health check server listens on. Ignored when --config is given.",
                   false, "ipport", cfg.healthz_bind_address);
     fs.add_custom("metrics-bind-address", ipport(&cfg.metrics_bind_address),
-                  "The IP address and port for the metrics server to serve on (\"0.0.0.0:10249\" / \"[::]:10249\" for all "
-                  "interfaces). Ignored when --config is given.",
+                  "Address (ip or ip:port) the metrics server listens on; 0.0.0.0:10249 or [::]:10249 listens on every "
+                  "interface. Ignored when --config is given.",
                   false, "ipport", cfg.metrics_bind_address);
     fs.add_bool("bind-address-hard-fail", &cfg.bind_address_hard_fail,
-                "If true kube-proxy will treat failure to bind to a port as fatal and exit");
+                "Exit when a server port cannot be bound.");
     fs.add_bool("profiling", &cfg.enable_profiling,
-                "If true enables profiling via web interface on /debug/pprof handler. Ignored when --config is given.");
+                "Serve profiling data under /debug/pprof. Ignored when --config is given.");
     fs.add_string("show-hidden-metrics-for-version", &cfg.show_hidden_metrics_for_version,
-                  "The previous minor version (<major>.<minor>, e.g. '1.31') whose hidden metrics to show. "
-                  "Ignored when --config is given.");
+                  "Previous minor version (<major>.<minor>, e.g. '1.31') whose hidden metrics to show. Ignored when "
+                  "--config is given.");
     fs.add_custom("proxy-mode", [this](std::string_view s) -> Status {
       cfg.mode = std::string(s);
       return {};
-    }, "Which proxy mode to use: 'iptables' (default), 'ipvs' or 'nftables'. Ignored when --config is given.", false,
+    }, "Proxy backend: 'iptables' (default), 'ipvs' or 'nftables'. Ignored when --config is given.", false,
                   "ProxyMode");
 
     fs.add_int32("iptables-masquerade-bit", &masquerade_bit,
-                 "The bit of the fwmark space to mark packets requiring SNAT with (iptables and ipvs modes). Must be "
-                 "within the range [0, 31].");
-    fs.add_bool("masquerade-all", &masquerade_all, "SNAT all traffic sent via Service cluster IPs.");
+                 "fwmark bit (0-31) that marks packets for SNAT in iptables and ipvs modes.");
+    fs.add_bool("masquerade-all", &masquerade_all, "Masquerade every packet sent to a Service cluster IP.");
     fs.add_bool("iptables-localhost-nodeports", &localhost_node_ports,
-                "If false, NodePort services are not reachable on localhost (iptables mode, IPv4 only).");
+                "Accept NodePort connections on localhost (iptables mode, IPv4 only).");
     fs.add_duration("iptables-sync-period", &iptables_sync,
-                    "How often rules are fully re-synchronized (e.g. '5s', '1m', '2h22m'). Must be greater than 0.");
+                    "Interval of full rule resyncs, above 0 (e.g. '30s', '1m').");
     fs.add_duration("iptables-min-sync-period", &iptables_min_sync,
-                    "The minimum period between iptables rule resyncs (e.g. '5s', '1m', '2h22m'); 0 resyncs on every change.");
+                    "Least time between two rule updates (e.g. '1s'); 0 applies every change at once.");
     fs.add_duration("ipvs-sync-period", &ipvs_sync,
-                    "How often IPVS rules are fully re-synchronized (e.g. '5s', '1m', '2h22m'). Must be greater than 0.");
+                    "Interval of full IPVS rule resyncs, above 0 (e.g. '30s', '1m').");
     fs.add_duration("ipvs-min-sync-period", &ipvs_min_sync,
-                    "The minimum period between IPVS rule resyncs (e.g. '5s', '1m', '2h22m'); 0 resyncs on every change.");
-    fs.add_string("ipvs-scheduler", &cfg.ipvs.scheduler, "The ipvs scheduler type when proxy mode is ipvs");
+                    "Least time between two IPVS rule updates (e.g. '1s'); 0 applies every change at once.");
+    fs.add_string("ipvs-scheduler", &cfg.ipvs.scheduler, "IPVS scheduling algorithm in ipvs mode (e.g. rr, wrr, lc).");
     fs.add_string_slice("ipvs-exclude-cidrs", &cfg.ipvs.exclude_cidrs,
-                        "A comma-separated list of CIDRs the ipvs proxier should not touch when cleaning up IPVS rules.");
-    fs.add_bool("ipvs-strict-arp", &cfg.ipvs.strict_arp, "Enable strict ARP by setting arp_ignore to 1 and arp_announce to 2");
-    fs.add_duration("ipvs-tcp-timeout", &ipvs_tcp, "The timeout for idle IPVS TCP connections, 0 to leave as-is.");
+                        "Comma-separated CIDRs whose IPVS rules the ipvs mode leaves alone when it cleans up.");
+    fs.add_bool("ipvs-strict-arp", &cfg.ipvs.strict_arp, "Strict ARP: set arp_ignore=1 and arp_announce=2.");
+    fs.add_duration("ipvs-tcp-timeout", &ipvs_tcp, "IPVS timeout of idle TCP connections; 0 keeps the current value.");
     fs.add_duration("ipvs-tcpfin-timeout", &ipvs_tcpfin,
-                    "The timeout for IPVS TCP connections after receiving a FIN packet, 0 to leave as-is.");
-    fs.add_duration("ipvs-udp-timeout", &ipvs_udp, "The timeout for IPVS UDP packets, 0 to leave as-is.");
+                    "IPVS timeout of TCP connections after a FIN; 0 keeps the current value.");
+    fs.add_duration("ipvs-udp-timeout", &ipvs_udp, "IPVS timeout of UDP packets; 0 keeps the current value.");
 
     fs.add_custom("detect-local-mode", [this](std::string_view s) -> Status {
       cfg.detect_local_mode = std::string(s);
       return {};
-    }, "Mode to use to detect local traffic. Ignored when --config is given.", false, "LocalMode");
+    }, "How traffic from local pods is recognised: ClusterCIDR, NodeCIDR, BridgeInterface or "
+      "InterfaceNamePrefix. Ignored when --config is given.", false, "LocalMode");
     fs.add_string("pod-bridge-interface", &cfg.detect_local.bridge_interface,
                   "With --detect-local-mode=BridgeInterface: traffic from this bridge is local.");
     fs.add_string("pod-interface-name-prefix", &cfg.detect_local.interface_name_prefix,
@@ -201,42 +201,39 @@ struct ProxyFlags {
                         "CIDR ranges of the node IPs that accept NodePort connections, or the single string 'primary'. "
                         "Unset: all local IPs. Ignored when --config is given.");
     fs.add_int32("oom-score-adj", &oom_score_adj,
-                 "The oom-score-adj value for kube-proxy process. Values must be within the range [-1000, 1000]. "
-                 "Ignored when --config is given.");
+                 "OOM score adjustment of the kube-proxy process, -1000 to 1000. Ignored when --config is given.");
     fs.add_int32("conntrack-max-per-core", &ct_max_per_core,
-                 "Maximum number of NAT connections to track per CPU core (0 to leave the limit as-is and ignore conntrack-min).");
+                 "Conntrack entries per CPU core; 0 leaves the kernel's limit alone and --conntrack-min unused.");
     fs.add_int32("conntrack-min", &ct_min,
-                 "Minimum number of conntrack entries to allocate, regardless of conntrack-max-per-core.");
+                 "Lower bound of the conntrack table size, whatever --conntrack-max-per-core gives.");
     fs.add_duration("conntrack-tcp-timeout-established", &ct_established,
-                    "Idle timeout for established TCP connections (0 to leave as-is)");
+                    "Conntrack timeout of idle established TCP connections; 0 keeps the current value.");
     fs.add_duration("conntrack-tcp-timeout-close-wait", &ct_close_wait,
-                    "NAT timeout for TCP connections in the CLOSE_WAIT state");
+                    "Conntrack timeout of TCP connections in CLOSE_WAIT.");
     fs.add_bool("conntrack-tcp-be-liberal", &cfg.conntrack.tcp_be_liberal,
-                "Enable liberal mode for tracking TCP packets by setting nf_conntrack_tcp_be_liberal to 1");
-    fs.add_duration("conntrack-udp-timeout", &ct_udp, "Idle timeout for UNREPLIED UDP connections (0 to leave as-is)");
+                "Set nf_conntrack_tcp_be_liberal to 1, so out-of-window TCP packets are not marked invalid.");
+    fs.add_duration("conntrack-udp-timeout", &ct_udp, "Conntrack timeout of UNREPLIED UDP flows; 0 keeps the current value.");
     fs.add_duration("conntrack-udp-timeout-stream", &ct_udp_stream,
-                    "Idle timeout for ASSURED UDP connections (0 to leave as-is)");
+                    "Conntrack timeout of ASSURED UDP flows; 0 keeps the current value.");
     fs.add_duration("config-sync-period", &config_sync,
-                    "How often configuration from the apiserver is refreshed.  Must be greater than 0.");
-    fs.add_int32("healthz-port", &healthz_port, "The port to bind the health check server. Use 0 to disable.");
-    fs.mark_deprecated("healthz-port", "This flag is deprecated and will be removed in a future release. Please use "
-                                       "--healthz-bind-address instead.");
-    fs.add_int32("metrics-port", &metrics_port, "The port to bind the metrics server. Use 0 to disable.");
-    fs.mark_deprecated("metrics-port", "This flag is deprecated and will be removed in a future release. Please use "
-                                       "--metrics-bind-address instead.");
-    fs.add_string("boot-id-file", &boot_id_file, "Comma-separated list of files to check for boot-id. Use the first one that exists.");
+                    "Resync interval of the API server watches; above 0.");
+    fs.add_int32("healthz-port", &healthz_port, "Port of the health check server; 0 disables it.");
+    fs.mark_deprecated("healthz-port", "use --healthz-bind-address; slated for removal.");
+    fs.add_int32("metrics-port", &metrics_port, "Port of the metrics server; 0 disables it.");
+    fs.mark_deprecated("metrics-port", "use --metrics-bind-address; slated for removal.");
+    fs.add_string("boot-id-file", &boot_id_file, "Comma-separated files to read the boot ID from; the first that exists is used.");
     fs.add_string("machine-id-file", &machine_id_file,
-                  "Comma-separated list of files to check for machine-id. Use the first one that exists.");
+                  "Comma-separated files to read the machine ID from; the first that exists is used.");
 
     // Logging (component-base logs/api/v1).
-    fs.add_string("logging-format", &logging_format, "Sets the log format. Permitted formats: \"json\", \"text\".");
-    fs.add_duration("log-flush-frequency", &flush, "Maximum number of seconds between log flushes");
+    fs.add_string("logging-format", &logging_format, "Log output format: \"text\" or \"json\".");
+    fs.add_duration("log-flush-frequency", &flush, "Longest time between two log flushes.");
     fs.add_custom("v", [this](std::string_view s) -> Status {
       uint64_t v = 0;
       if (auto st = parse_uint10(s, 32, v); !st) return st;
       verbosity = static_cast<uint32_t>(v);
       return {};
-    }, "number for the log level verbosity", false, "Level", "0");
+    }, "Log verbosity level.", false, "Level", "0");
     fs.set_shorthand("v", 'v');
     fs.add_custom("vmodule", [this](std::string_view value) -> Status {
       size_t start = 0;
@@ -256,14 +253,14 @@ struct ProxyFlags {
         vmodule.push_back({std::string(pat.substr(0, eq)), static_cast<uint32_t>(level)});
       }
       return {};
-    }, "comma-separated list of pattern=N settings for file-filtered logging (only works for text log format)", false,
+    }, "Per-file log verbosity as comma-separated pattern=N (text format only).", false,
                   "pattern=N,...");
     fs.add_bool("log-json-split-stream", &json_split,
-                "[Alpha] In JSON format, write error messages to stderr and info messages to stdout. Enable the "
-                "LoggingAlphaOptions feature gate to use this.");
+                "(alpha) In json format, write errors to stderr and info messages to stdout instead of both to "
+                "stdout; needs the LoggingAlphaOptions feature gate.");
     fs.add_bool("log-text-split-stream", &text_split,
-                "[Alpha] In text format, write error messages to stderr and info messages to stdout. Enable the "
-                "LoggingAlphaOptions feature gate to use this.");
+                "(alpha) In text format, write errors to stderr and info messages to stdout instead of both to "
+                "stdout; needs the LoggingAlphaOptions feature gate.");
     auto quantity = [](Quantity* q) {
       return [q](std::string_view s) -> Status {
         auto v = Quantity::parse(s);
@@ -273,12 +270,12 @@ struct ProxyFlags {
       };
     };
     fs.add_custom("log-json-info-buffer-size", quantity(&json_buffer),
-                  "[Alpha] In JSON format with split output streams, buffer info messages up to this size (0 disables "
-                  "buffering). Enable the LoggingAlphaOptions feature gate to use this.",
+                  "(alpha) In json format with split streams, how much of the info messages to buffer before "
+                  "writing; 0 writes at once. Needs the LoggingAlphaOptions feature gate.",
                   false, "quantity");
     fs.add_custom("log-text-info-buffer-size", quantity(&text_buffer),
-                  "[Alpha] In text format with split output streams, buffer info messages up to this size (0 disables "
-                  "buffering). Enable the LoggingAlphaOptions feature gate to use this.",
+                  "(alpha) In text format with split streams, how much of the info messages to buffer before "
+                  "writing; 0 writes at once. Needs the LoggingAlphaOptions feature gate.",
                   false, "quantity");
   }
 
@@ -402,8 +399,8 @@ Result<ProxyOptions> load_proxy_options(const std::vector<std::string>& args) {
 
 std::string proxy_usage() {
   ProxyFlags f;
-  return "The Kubernetes network proxy runs on each node. It reflects Services as defined in the Kubernetes API\n"
-         "on the node and forwards their traffic to the Service endpoints (iptables, ipvs or nftables).\n"
+  return "kube-proxy implements Services on this node: it follows Services and EndpointSlices in the API\n"
+         "server and programs iptables, IPVS or nftables rules that send Service traffic to the endpoints.\n"
          "\n"
          "Usage:\n"
          "  kube-proxy [flags]\n"

@@ -25,7 +25,7 @@ struct Vals {
 void define(FlagSet& fs, Vals& v) {
   fs.add_bool("masquerade-all", &v.b, "Masquerade all.");
   fs.add_bool("iptables-localhost-nodeports", &v.t, "Allow localhost nodeports.");
-  fs.add_string("config", &v.s, "The path to the configuration file.");
+  fs.add_string("config", &v.s, "Config file.");
   fs.add_int32("iptables-masquerade-bit", &v.i32, "The bit.");
   fs.add_int64("big", &v.i64, "A big number.");
   fs.add_uint32("small", &v.u32, "An unsigned number.");
@@ -37,7 +37,7 @@ void define(FlagSet& fs, Vals& v) {
     if (!n) return n.error();
     v.verbosity = static_cast<int>(*n);
     return {};
-  }, "number for the log level verbosity", false, "Level", "0");
+  }, "Log level.", false, "Level", "0");
   fs.set_shorthand("v", 'v');
   fs.add_string_slice("nodeport-addresses", &v.slice, "Addresses.");
   fs.add_string_map("node-labels", &v.labels, "Labels.");
@@ -202,8 +202,7 @@ TEST_CASE("flags: deprecated flags still apply and warn; hidden flags parse", "[
   int32_t port = 10256;
   std::string secret;
   fs.add_int32("healthz-port", &port, "The port.");
-  fs.mark_deprecated("healthz-port", "This flag is deprecated and will be removed in a future release. "
-                                     "Please use --healthz-bind-address instead.");
+  fs.mark_deprecated("healthz-port", "use --healthz-bind-address instead.");
   fs.add_string("secret", &secret, "Hidden.");
   fs.mark_hidden("secret");
   REQUIRE(fs.parse({"--healthz-port=1234", "--secret=x"}));
@@ -211,8 +210,7 @@ TEST_CASE("flags: deprecated flags still apply and warn; hidden flags parse", "[
   CHECK(secret == "x");
   REQUIRE(fs.warnings().size() == 1);
   CHECK(fs.warnings()[0] ==
-        "Flag --healthz-port has been deprecated, This flag is deprecated and will be removed in a future "
-        "release. Please use --healthz-bind-address instead.");
+        "Flag --healthz-port has been deprecated, use --healthz-bind-address instead.");
   CHECK(fs.usage().empty());
 }
 
@@ -248,30 +246,29 @@ TEST_CASE("flags: usage in pflag's layout", "[flags]") {
   std::chrono::nanoseconds d = 15min;
   std::vector<std::string> sl;
   int level = 0;
-  fs.add_bool("cleanup", &b, "If true cleanup iptables and ipvs rules and exit.");
+  fs.add_bool("cleanup", &b, "Clean up and exit.");
   fs.add_bool("iptables-localhost-nodeports", &t, "Allow it.");
-  fs.add_string("kube-api-content-type", &s, "Content type of requests sent to apiserver.");
-  fs.add_string("config", &empty, "The path to the configuration file.");
+  fs.add_string("kube-api-content-type", &s, "Request encoding.");
+  fs.add_string("config", &empty, "Config file.");
   fs.add_int32("iptables-masquerade-bit", &n, "The bit.");
-  fs.add_float32("kube-api-qps", &q, "QPS to use while talking with kubernetes apiserver");
+  fs.add_float32("kube-api-qps", &q, "Requests per second.");
   fs.add_duration("config-sync-period", &d, "How often.");
   fs.add_string_slice("nodeport-addresses", &sl, "A list of CIDR ranges.");
   fs.add_custom("v", [&](std::string_view) -> knode::Status { return {}; },
-                "number for the log level verbosity", false, "Level", "0");
+                "Log level.", false, "Level", "0");
   fs.set_shorthand("v", 'v');
   fs.add_custom("vmodule", [&](std::string_view) -> knode::Status { return {}; },
-                "comma-separated list of `pattern=N` settings for file-filtered logging", false,
+                "Per-file levels as `pattern=N` items.", false,
                 "pattern=N,...");
   fs.add_custom("version", [&](std::string_view) -> knode::Status { return {}; },
-                "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets "
-                "the reported version",
+                "Print the version.",
                 true, "version", "false");
   (void)level;
   const std::string expected =
       "      --cleanup                         "
-      "If true cleanup iptables and ipvs rules and exit.\n"
+      "Clean up and exit.\n"
       "      --config string                   "
-      "The path to the configuration file.\n"
+      "Config file.\n"
       "      --config-sync-period duration     "
       "How often. (default 15m0s)\n"
       "      --iptables-localhost-nodeports    "
@@ -279,17 +276,17 @@ TEST_CASE("flags: usage in pflag's layout", "[flags]") {
       "      --iptables-masquerade-bit int32   "
       "The bit. (default 14)\n"
       "      --kube-api-content-type string    "
-      "Content type of requests sent to apiserver. (default \"application/vnd.kubernetes.protobuf\")\n"
+      "Request encoding. (default \"application/vnd.kubernetes.protobuf\")\n"
       "      --kube-api-qps float32            "
-      "QPS to use while talking with kubernetes apiserver (default 5)\n"
+      "Requests per second. (default 5)\n"
       "      --nodeport-addresses strings      "
       "A list of CIDR ranges.\n"
       "  -v, --v Level                         "
-      "number for the log level verbosity\n"
+      "Log level.\n"
       "      --version version[=true]          "
-      "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets the reported version\n"
+      "Print the version.\n"
       "      --vmodule pattern=N               "
-      "comma-separated list of pattern=N settings for file-filtered logging\n";
+      "Per-file levels as pattern=N items.\n";
   CHECK(fs.usage() == expected);
 }
 

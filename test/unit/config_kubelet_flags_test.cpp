@@ -68,9 +68,9 @@ TEST_CASE("the kubeadm command line: file plus flag-only settings", "[kubelet-fl
   CHECK(o.logging.verbosity == 2);
   CHECK(o.config.authorization.mode == "Webhook");  // the file's value, not the legacy default
   CHECK(o.config.read_only_port == 0);
-  CHECK(has_warning(o, "Flag --container-runtime-endpoint has been deprecated, This parameter should be set via "
-                       "the config file specified by the Kubelet's --config flag."));
-  CHECK(has_warning(o, "Flag --pod-infra-container-image has been deprecated, will be removed in 1.35."));
+  CHECK(has_warning(o, "Flag --container-runtime-endpoint has been deprecated, set containerRuntimeEndpoint in "
+                       "the --config file instead"));
+  CHECK(has_warning(o, "Flag --pod-infra-container-image has been deprecated, slated for removal in 1.35"));
   CHECK_FALSE(has_warning(o, "--kubeconfig"));
   CHECK(o.effective_yaml.find("containerRuntimeEndpoint: unix:///var/run/containerd/containerd.sock\n") !=
         std::string::npos);
@@ -193,6 +193,8 @@ TEST_CASE("help, version and logging flags", "[kubelet-flags]") {
   CHECK(usage.find("--root-dir string") != std::string::npos);
   CHECK(usage.find("(default \"/var/lib/kubelet\")") != std::string::npos);
   CHECK(usage.find("-v, --v int") != std::string::npos);
-  CHECK(usage.find("(DEPRECATED: This parameter should be set via the config file") != std::string::npos);
+  CHECK(usage.find("(DEPRECATED: set maxPods in the --config file instead)") != std::string::npos);
+  CHECK(usage.find("(DEPRECATED: set logging.format in the --config file instead)") != std::string::npos);
+  CHECK(usage.find("--seccomp-default RuntimeDefault") != std::string::npos);
   CHECK(usage.find("--network-plugin") == std::string::npos);  // hidden legacy flag
 }

@@ -131,8 +131,7 @@ TEST_CASE("proxy options: deprecated port flags", "[proxy_options]") {
   CHECK(o.config.metrics_bind_address == "10.0.0.1:9000");
   REQUIRE(o.warnings.size() == 2);
   CHECK(o.warnings[0] ==
-        "Flag --healthz-port has been deprecated, This flag is deprecated and will be removed in a future release. "
-        "Please use --healthz-bind-address instead.");
+        "Flag --healthz-port has been deprecated, use --healthz-bind-address; slated for removal.");
   CHECK(o.effective_yaml.find("\nhealthzBindAddress: \"\"\n") != std::string::npos);
 }
 
@@ -200,6 +199,6 @@ TEST_CASE("proxy options: usage in upstream's help layout", "[proxy_options]") {
   // Flags are sorted and descriptions aligned in one column.
   CHECK(u.find("--bind-address ") < u.find("--cleanup "));
   size_t a = u.find("      --cleanup"), b = u.find("      --config string");
-  size_t ca = u.find("If true", a), cb = u.find("The path", b);
+  size_t ca = u.find("Remove the rules", a), cb = u.find("KubeProxyConfiguration file", b);
   CHECK(ca - a == cb - b);
 }
