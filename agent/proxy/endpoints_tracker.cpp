@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -54,34 +55,41 @@ const char* family_name(netrules::IPFamily f) { return f == netrules::IPFamily::
 
 }  // namespace
 
-EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
-                          const std::string& node_name, netrules::IPFamily family) {
+TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name) {
+  TrackedSlice t;
+  for (const auto& p : s.ports)
+    if (p.port && *p.port > 0) t.ports.push_back({p.name.value_or(""), protocol_of(p.protocol), *p.port});
+  t.endpoints.reserve(s.endpoints.size());
+  for (const auto& ep : s.endpoints) {
+    if (ep.addresses.empty()) continue;
+    EndpointInfo info;
+    info.ip = ep.addresses[0];  // upstream uses the first address only
+    info.ready = ep.is_ready();
+    info.serving = ep.is_serving();
+    info.terminating = ep.is_terminating();
+    info.is_local = ep.node_name && *ep.node_name == node_name;
+    info.zone = ep.zone.value_or("");
+    if (ep.hints)
+      for (const auto& z : ep.hints->for_zones) info.zone_hints.push_back(z.name);
+    std::sort(info.zone_hints.begin(), info.zone_hints.end());
+    t.endpoints.push_back(std::move(info));
+  }
+  return t;
+}
+
+EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices) {
   EndpointsMap out;
   for (const auto& [slice_name, s] : slices) {
-    if (s.address_type != family_name(family)) continue;
-    std::string svc = s.service_name();
     for (const auto& p : s.ports) {
-      if (!p.port || *p.port <= 0) continue;
-      netrules::ServicePortName spn{s.metadata.namespace_, svc, p.name.value_or(""), protocol_of(p.protocol)};
-      auto& list = out[spn];
+      auto& list = out[netrules::ServicePortName{service.namespace_name, service.name, p.name, p.protocol}];
       for (const auto& ep : s.endpoints) {
-        if (ep.addresses.empty()) continue;
-        EndpointInfo info;
-        info.ip = ep.addresses[0];
-        info.port = *p.port;
-        info.ready = ep.is_ready();
-        info.serving = ep.is_serving();
-        info.terminating = ep.is_terminating();
-        info.is_local = ep.node_name && *ep.node_name == node_name;
-        info.zone = ep.zone.value_or("");
-        if (ep.hints)
-          for (const auto& z : ep.hints->for_zones) info.zone_hints.push_back(z.name);
-        std::sort(info.zone_hints.begin(), info.zone_hints.end());
         // The same address in two slices (during a slice handover): keep one, preferring ready.
-        auto dup = std::find_if(list.begin(), list.end(),
-                                [&](const EndpointInfo& e) { return e.ip == info.ip && e.port == info.port; });
+        auto dup = std::find_if(list.begin(), list.end(), [&](const EndpointInfo& e) { return e.ip == ep.ip && e.port == p.port; });
+        if (dup != list.end() && (dup->ready || !ep.ready)) continue;
+        EndpointInfo info = ep;
+        info.port = p.port;
         if (dup == list.end()) list.push_back(std::move(info));
-        else if (!dup->ready && info.ready) *dup = std::move(info);
+        else *dup = std::move(info);
       }
     }
   }
@@ -90,6 +98,18 @@ EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slic
       return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
     });
   return out;
+}
+
+EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
+                          const std::string& node_name, netrules::IPFamily family) {
+  std::map<std::string, TrackedSlice> tracked;
+  NamespacedName svc;
+  for (const auto& [name, s] : slices) {
+    if (s.address_type != family_name(family)) continue;
+    svc = {s.metadata.namespace_, s.service_name()};
+    tracked[name] = track_slice(s, node_name);
+  }
+  return merge_tracked(svc, tracked);
 }
 
 bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current) {
@@ -104,10 +124,11 @@ bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kub
     if (it != current->metadata.annotations.end()) trigger = parse_rfc3339(it->second);
   }
   std::lock_guard lk(mu_);
+  if (any->address_type != family_name(family_)) return false;
   auto& slices = slices_[nsn];
   // A slice may move between services only by being recreated; the previous object's service
   // is the same as the current one's.
-  if (current) slices[current->metadata.name] = *current;
+  if (current) slices[current->metadata.name] = track_slice(*current, node_name_);
   else slices.erase(previous->metadata.name);
   if (slices.empty()) slices_.erase(nsn);
   auto& d = dirty_[nsn];
@@ -120,7 +141,7 @@ std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
   std::map<NamespacedName, EndpointsChange> out;
   for (auto& [nsn, trigger] : dirty_) {
     EndpointsMap current;
-    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_slices(it->second, node_name_, family_);
+    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second);
     EndpointsMap& reported = reported_[nsn];
     if (current == reported) {
       if (current.empty()) reported_.erase(nsn);

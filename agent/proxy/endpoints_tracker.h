@@ -38,9 +38,22 @@ struct EndpointsChange {
   std::optional<WallTime> trigger_time;  // earliest last-change-trigger-time among the updates
 };
 
+// What the tracker keeps of one EndpointSlice (not the whole API object).
+struct TrackedSlice {
+  struct Port {
+    std::string name;
+    netrules::Protocol protocol = netrules::Protocol::TCP;
+    int port = 0;
+  };
+  std::vector<Port> ports;
+  std::vector<EndpointInfo> endpoints;  // port left 0; is_local resolved
+};
+TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name);
+
 // Merges one Service's slices (by slice name) into endpoints per port, for one IP family.
 EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
                           const std::string& node_name, netrules::IPFamily family);
+EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices);
 
 class EndpointSliceTracker {
  public:
@@ -57,7 +70,7 @@ class EndpointSliceTracker {
   std::string node_name_;
   netrules::IPFamily family_;
   mutable std::mutex mu_;
-  std::map<NamespacedName, std::map<std::string, kube::EndpointSlice>> slices_;
+  std::map<NamespacedName, std::map<std::string, TrackedSlice>> slices_;
   std::map<NamespacedName, std::optional<WallTime>> dirty_;
   std::map<NamespacedName, EndpointsMap> reported_;
 };
