@@ -322,7 +322,8 @@ Status convert_scalar(const YAML::Node& n, json::value& out) {
 Status convert_map(const YAML::Node& n, json::object& obj, int depth) {
   std::vector<YAML::Node> merges;  // by value: iterator values are proxies
   for (auto it = n.begin(); it != n.end(); ++it) {
-    const YAML::Node& k = it->first;
+    // By value: `it->` yields a temporary proxy, so a reference to its member would dangle.
+    const YAML::Node k = it->first;
     if (k.IsScalar() && k.Tag() == "?" && k.Scalar() == "<<") {
       // Merge key: applied after the map's own keys, which win.
       merges.push_back(it->second);
