@@ -196,6 +196,8 @@ void Proxier::sync() {
     if (retry_after_) retry_after_(std::chrono::seconds(1));
     return;
   }
+  // As upstream (FullSyncPeriod): a full compare-and-repair at least once an hour.
+  if (start - last_full_sync_ >= std::chrono::hours(1)) deps_.syncer.request_full_sync();
   bool full = deps_.syncer.full_sync_pending();
   auto r = deps_.syncer.sync();
   const double secs = std::chrono::duration<double>(deps_.clock.now() - start).count();
@@ -215,7 +217,7 @@ void Proxier::sync() {
     return;
   }
   last_sync_ok_ = true;
-  if (r->full) last_canary_check_ = start;  // a full sync has just compared every chain
+  if (r->full) last_canary_check_ = last_full_sync_ = start;  // a full sync has just compared every chain
   if (deps_.conntrack && !r->conntrack.empty())
     if (Status st = deps_.conntrack(r->conntrack); !st) log::error("Failed to clean up stale conntrack entries", st.error());
 

@@ -107,6 +107,7 @@ class Proxier {
   bool health_ports_dirty_ = true;
   bool last_sync_ok_ = false;
   SteadyTime last_canary_check_{};
+  SteadyTime last_full_sync_{};
   Stats stats_;
   mutable std::mutex stats_mu_;
 };

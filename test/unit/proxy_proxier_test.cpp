@@ -277,3 +277,19 @@ COMMIT
              "-X KUBE-SERVICES\n-X KUBE-POSTROUTING\n-X KUBE-SVC-ABC\n-X KUBE-SEP-DEF\nCOMMIT\n");
   CHECK(iptables_cleanup_payload("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n").empty());
 }
+
+TEST_CASE("Proxier makes a full sync at least once an hour", "[proxy][proxier]") {
+  Fixture f;
+  f.all_synced();
+  auto svc = make_service("default", "web", "10.96.0.10");
+  f.proxier.on_service(nullptr, &svc);
+  f.proxier.sync();
+  auto svc2 = svc;
+  svc2.spec.ports[0].port = 81;
+  f.proxier.on_service(&svc, &svc2);
+  f.proxier.sync();
+  CHECK(f.proxier.stats().partial_syncs == 1);
+  f.clock.advance(std::chrono::minutes(61));
+  f.proxier.sync();
+  CHECK(f.proxier.stats().full_syncs == 2);
+}
