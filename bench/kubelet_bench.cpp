@@ -80,7 +80,7 @@ bool wait_until(std::chrono::seconds timeout, const std::function<bool()>& f) {
 }
 
 void pleg_numbers(cri::Runtime& rt, const char* what) {
-  kubelet::Pleg pleg(rt, [](const std::string&) {});
+  kubelet::Pleg pleg(rt, [](const std::string&, bool) {});
   pleg.relist();
   std::vector<double> cpu, wall;
   for (int i = 0; i < 50; ++i) {

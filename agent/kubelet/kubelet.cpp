@@ -6,6 +6,17 @@
 
 namespace knode::kubelet {
 
+bool is_managed_sandbox(const std::map<std::string, std::string>& labels,
+                        const std::map<std::string, std::string>& annotations, const std::string& node_name) {
+  auto source = annotations.find(std::string(kConfigSourceAnnotation));
+  if (source == annotations.end()) return false;
+  if (source->second != "file" && source->second != "http") return true;
+  auto name = labels.find(std::string(cri::kPodNameLabel));
+  std::string suffix = "-" + node_name;
+  return name != labels.end() && name->second.size() > suffix.size() &&
+         name->second.compare(name->second.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings)
     : settings_(std::move(settings)),
       status_(settings_.status_file ? settings_.root_dir + "/pods-status.json" : std::string()),
@@ -16,8 +27,11 @@ Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettin
                                .host_ip = settings_.host_ip,
                                .runtime_name = settings_.runtime_name}),
       workers_(syncer_, PodWorkersOptions{.threads = settings_.worker_threads, .resync = settings_.sync_period}),
-      pleg_(runtime, [this](const std::string& uid) { workers_.on_runtime_event(uid); },
-            PlegOptions{.period = settings_.relist_period}) {
+      pleg_(runtime, [this](const std::string& uid, bool managed) { workers_.on_runtime_event(uid, managed); },
+            PlegOptions{.period = settings_.relist_period,
+                        .managed = [node = settings_.node_name](const auto& labels, const auto& annotations) {
+                          return is_managed_sandbox(labels, annotations, node);
+                        }}) {
   if (!settings_.static_pod_path.empty())
     source_ = std::make_unique<StaticPodSource>(
         StaticPodSourceOptions{.path = settings_.static_pod_path,

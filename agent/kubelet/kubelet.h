@@ -34,6 +34,13 @@ struct KubeletSettings {
   cri::NodeSettings node;
 };
 
+// Whether a runtime sandbox was made by this node's kubelet, so that an unwanted one may be stopped:
+// it carries the kubelet's kubernetes.io/config.source annotation, and a static pod's name ends
+// with "-<node>". Sandboxes made by other tools (crictl, test harnesses) or by another node name's
+// static pod source are left alone.
+bool is_managed_sandbox(const std::map<std::string, std::string>& labels,
+                        const std::map<std::string, std::string>& annotations, const std::string& node_name);
+
 class Kubelet {
  public:
   Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings);

@@ -35,10 +35,10 @@ void Pleg::stop() {
   thread_.join();
 }
 
-std::vector<std::string> Pleg::relist() {
+std::vector<Pleg::Change> Pleg::relist() {
   auto t0 = std::chrono::steady_clock::now();
   auto c0 = thread_cpu();
-  std::vector<std::string> changed;
+  std::vector<Change> changed;
   auto sandboxes = rt_.ListPodSandbox(nullptr);
   auto containers = sandboxes ? rt_.ListContainers(nullptr) : Result<std::vector<cri::v1::Container>>(sandboxes.error());
   if (!sandboxes || !containers) {
@@ -49,10 +49,21 @@ std::vector<std::string> Pleg::relist() {
   }
   const std::string uid_label(cri::kPodUidLabel);
   std::map<std::string, std::map<std::string, int>> now;
+  std::map<std::string, bool> managed;
   for (const auto& s : *sandboxes) {
     auto it = s.labels().find(uid_label);
-    if (it == s.labels().end()) continue;  // not ours
+    if (it == s.labels().end()) continue;  // not a kubelet's
     now[it->second]["s:" + s.id()] = s.state();
+    bool& m = managed[it->second];
+    if (!m) {
+      if (!opts_.managed) {
+        m = true;
+      } else {
+        std::map<std::string, std::string> labels(s.labels().begin(), s.labels().end());
+        std::map<std::string, std::string> annotations(s.annotations().begin(), s.annotations().end());
+        m = opts_.managed(labels, annotations);
+      }
+    }
   }
   size_t ncontainers = 0;
   for (const auto& c : *containers) {
@@ -66,19 +77,20 @@ std::vector<std::string> Pleg::relist() {
   auto b = now.begin();
   while (a != last_.end() || b != now.end()) {
     if (b == now.end() || (a != last_.end() && a->first < b->first)) {
-      changed.push_back(a->first);
+      changed.push_back({a->first, managed_[a->first]});
       ++a;
     } else if (a == last_.end() || b->first < a->first) {
-      changed.push_back(b->first);
+      changed.push_back({b->first, managed[b->first]});
       ++b;
     } else {
-      if (a->second != b->second) changed.push_back(a->first);
+      if (a->second != b->second) changed.push_back({a->first, managed[a->first] || managed_[a->first]});
       ++a;
       ++b;
     }
   }
   size_t npods = now.size();
   last_ = std::move(now);
+  managed_ = std::move(managed);
   auto wall = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
   auto cpu = thread_cpu() - c0;
   {
@@ -109,7 +121,7 @@ void Pleg::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    for (const auto& uid : relist()) on_change_(uid);
+    for (const auto& c : relist()) on_change_(c.uid, c.managed);
     bool h = healthy();
     if (h != was_healthy) {
       if (h) log::info("PLEG is healthy again");

@@ -18,10 +18,16 @@
 
 #include "cri/runtime.h"
 
+#include <map>
+
 namespace knode::kubelet {
 
 struct PlegOptions {
   std::chrono::milliseconds period = std::chrono::seconds(1);
+  // Whether a sandbox was made by this kubelet (see is_managed_sandbox); default: every sandbox.
+  std::function<bool(const std::map<std::string, std::string>& labels,
+                     const std::map<std::string, std::string>& annotations)>
+      managed;
   std::chrono::milliseconds unhealthy_after = std::chrono::minutes(3);
 };
 
@@ -36,7 +42,8 @@ struct RelistStats {
 
 class Pleg {
  public:
-  using OnChange = std::function<void(const std::string& pod_uid)>;
+  // managed: some sandbox of the pod was made by this kubelet (so it may stop the pod if unwanted).
+  using OnChange = std::function<void(const std::string& pod_uid, bool managed)>;
   Pleg(cri::Runtime& runtime, OnChange on_change, PlegOptions options = {});
   ~Pleg();
   Pleg(const Pleg&) = delete;
@@ -44,8 +51,12 @@ class Pleg {
 
   void start();
   void stop();
-  // One relist now (the thread calls this every period). Returns the UIDs that changed.
-  std::vector<std::string> relist();
+  struct Change {
+    std::string uid;
+    bool managed = false;
+  };
+  // One relist now (the thread calls this every period). Returns the pods that changed.
+  std::vector<Change> relist();
 
   bool healthy() const;
   RelistStats stats() const;
@@ -58,6 +69,7 @@ class Pleg {
   PlegOptions opts_;
   // uid -> (id -> state) of sandboxes ("s:") and containers ("c:")
   std::map<std::string, std::map<std::string, int>> last_;
+  std::map<std::string, bool> managed_;  // uid -> made by this kubelet
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

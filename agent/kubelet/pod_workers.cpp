@@ -79,11 +79,11 @@ void PodWorkers::set_pods(std::vector<kube::Pod> pods) {
   }
 }
 
-void PodWorkers::on_runtime_event(const std::string& uid) {
+void PodWorkers::on_runtime_event(const std::string& uid, bool managed) {
   std::lock_guard lock(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) {
-    if (!sources_ready_) return;
+    if (!sources_ready_ || !managed) return;
     Entry& e = pods_[uid];
     e.uid = uid;
     e.terminating = true;

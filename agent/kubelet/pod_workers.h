@@ -64,7 +64,9 @@ class PodWorkers {
   void stop();
 
   void set_pods(std::vector<kube::Pod> pods);
-  void on_runtime_event(const std::string& uid);
+  // A pod changed in the runtime. An unknown pod is stopped only when `managed` (made by this
+  // kubelet) and the sources have delivered their first set.
+  void on_runtime_event(const std::string& uid, bool managed = false);
   // Wakes every pod (e.g. after the runtime came back).
   void wake_all();
 

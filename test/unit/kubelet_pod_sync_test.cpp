@@ -271,9 +271,11 @@ TEST_CASE("pod workers: serialized per pod, latest spec wins, removal terminates
   for (int i = 0; i < 100 && w.pod_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(w.pod_count() == 0);
   CHECK(h.count("terminate u1") == 1);
-  // A runtime pod nobody wants is terminated.
-  w.on_runtime_event("orphan");
+  // A runtime pod nobody wants is terminated when this kubelet made it; others are left alone.
+  w.on_runtime_event("foreign", false);
+  w.on_runtime_event("orphan", true);
   for (int i = 0; i < 100 && w.pod_count() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(h.count("terminate orphan") == 1);
+  CHECK(h.count("terminate foreign") == 0);
   w.stop();
 }
