@@ -148,15 +148,25 @@ void StaticPodSource::scan() {
   std::string now = rfc3339_nano(unix_now_ns());
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
+    if (!in.is_open()) {
+      std::error_code ec;
+      if (!fs::exists(file, ec)) continue;  // removed since the listing
+    }
     std::stringstream ss;
-    ss << in.rdbuf();
+    if (in.is_open()) ss << in.rdbuf();
+    std::string content = ss.str();
+    if (in.is_open() && content.find_first_not_of(" \t\r\n") == std::string::npos) {
+      // Empty: most likely being written right now (its close event triggers another scan).
+      if (log::V(2)) log::infov(2, "Skipping empty static pod manifest", "file", file);
+      continue;
+    }
     std::string reason;
     std::optional<kube::Pod> pod;
-    if (!in.good() && !in.eof()) {
+    if (!in.is_open() || (!in.good() && !in.eof())) {
       reason = "cannot read the file";
     } else {
       // The seen time is fixed per UID for this process; decode with a placeholder first.
-      auto loaded = load_static_pod(ss.str(), file, opts_.node_name, "");
+      auto loaded = load_static_pod(content, file, opts_.node_name, "");
       if (!loaded) {
         reason = loaded.error().message();
       } else {

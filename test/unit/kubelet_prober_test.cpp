@@ -101,7 +101,7 @@ spec:
   containers:
   - name: app
     image: img
-    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1, initialDelaySeconds: 1}
     livenessProbe: {exec: {command: ["true"]}, periodSeconds: 1, failureThreshold: 1}
 )");
   // A real (fake) running container for ExecSync.
@@ -127,7 +127,7 @@ spec:
   pm.results(pod.metadata.uid, si, ai);
   CHECK(si.ready.at("app") == false);  // readiness starts false
   CHECK(ai.liveness_failed.empty());   // liveness starts true
-  for (int i = 0; i < 40 && changes == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 80 && changes == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   si = {};
   pm.results(pod.metadata.uid, si, ai);
   CHECK(si.ready.at("app") == true);
