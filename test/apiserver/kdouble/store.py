@@ -52,6 +52,7 @@ class Store:
         self._writer = None
         self._stop = False
         self._closed = False   # set at shutdown: later writes are refused, never half-persisted
+        self._flush_lock = threading.Lock()  # one writer of the state file at a time
         if path and os.path.exists(path):
             self._load()
 
@@ -89,15 +90,16 @@ class Store:
     def flush(self):
         if not self.path:
             return
-        with self.cond:
-            data = json.dumps(self._snapshot(), separators=(",", ":"))
-            self.dirty = False
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        with self._flush_lock:
+            with self.cond:
+                data = json.dumps(self._snapshot(), separators=(",", ":"))
+                self.dirty = False
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
 
     def start_writer(self, interval=0.05):
         """Persist changes in the background at most every `interval` seconds."""
