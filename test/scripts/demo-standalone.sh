@@ -45,14 +45,15 @@ echo "demo: $KNODE kubelet --pod-manifest-path=$WORK/manifests --container-runti
   2>"$WORK/kubelet.log" &
 AGENT=$!
 
-# Wait until the pod is Running with an IP, then until it answers.
+# Wait until the pod is Running and Ready (its readiness probe answered) with an IP, then ask it.
 IP=
 for _ in $(seq 1 120); do
   kill -0 "$AGENT" 2>/dev/null || { echo "demo: the kubelet exited:" >&2; cat "$WORK/kubelet.log" >&2; exit 1; }
   IP=$(python3 - "$STATUS" 2>/dev/null <<'PY' || true
 import json, sys
 for p in json.load(open(sys.argv[1]))["items"]:
-    if p["metadata"]["name"] == "hello-demo-node" and p["status"].get("phase") == "Running":
+    cs = p["status"].get("containerStatuses", [{}])
+    if p["metadata"]["name"] == "hello-demo-node" and p["status"].get("phase") == "Running" and cs[0].get("ready"):
         print(p["status"].get("podIP", ""))
 PY
 )
