@@ -19,17 +19,28 @@ class FakeClient : public Client {
  public:
   using Responder = std::function<ApiResult<boost::json::value>(const Request&)>;
 
+  // Cancelling drops the callbacks (they hold the reflector, which holds this client), unless one of
+  // them is running; then they are dropped when it returns. A stopped reflector is thus freed, as with
+  // the real client.
   struct Watch : Cancelable {
     Request req;
     WatchCallbacks cb;
     bool cancelled = false;
-    void cancel() override { cancelled = true; }
+    bool running = false;
+    void cancel() override {
+      cancelled = true;
+      if (!running) cb = {};
+    }
   };
   struct Timer : Cancelable {
     std::chrono::milliseconds at;
     std::function<void()> fn;
     bool cancelled = false;
-    void cancel() override { cancelled = true; }
+    bool running = false;
+    void cancel() override {
+      cancelled = true;
+      if (!running) fn = {};
+    }
   };
 
   Responder responder;
@@ -98,7 +109,12 @@ class FakeClient : public Client {
       }
     }
     in_loop_ = true;
-    for (auto& t : due) t->fn();
+    for (auto& t : due) {
+      t->running = true;
+      t->fn();
+      t->running = false;
+      t->fn = {};  // fired: a timer runs once
+    }
     in_loop_ = false;
     run();
   }
@@ -111,7 +127,12 @@ class FakeClient : public Client {
   // Delivers events to a watch as the loop would.
   void emit(const std::shared_ptr<Watch>& w, WatchEvent ev) {
     in_loop_ = true;
-    if (!w->cancelled) w->cb.on_event(std::move(ev));
+    if (!w->cancelled) {
+      w->running = true;
+      w->cb.on_event(std::move(ev));
+      w->running = false;
+      if (w->cancelled) w->cb = {};
+    }
     in_loop_ = false;
     run();
   }
@@ -119,7 +140,10 @@ class FakeClient : public Client {
     in_loop_ = true;
     if (!w->cancelled) {
       w->cancelled = true;
+      w->running = true;
       w->cb.on_done(std::move(err));
+      w->running = false;
+      w->cb = {};
     }
     in_loop_ = false;
     run();
