@@ -18,6 +18,7 @@
 #include "agent/base/log.h"
 #include "agent/base/signals.h"
 #include "agent/kubelet/kubelet.h"
+#include "agent/role_options.h"
 #include "agent/roles.h"
 #include "config/kubelet_options.h"
 #include "cri/grpc_runtime.h"
@@ -100,24 +101,8 @@ cri::NodeSettings node_settings(const config::KubeletOptions& o) {
 
 int kubelet_main(const std::vector<std::string>& args) {
   auto loaded = config::load_kubelet_options(args);
-  if (!loaded) {
-    std::fprintf(stderr, "Error: %s\n", loaded.error().message().c_str());
-    return 1;
-  }
+  if (auto code = handle_role_options(loaded, config::kubelet_usage)) return *code;
   config::KubeletOptions& o = *loaded;
-  if (o.help) {
-    std::fputs(config::kubelet_usage().c_str(), stdout);
-    return 0;
-  }
-  if (o.version) {
-    std::printf("Kubernetes %s\n", KNODE_KUBE_VERSION);
-    return 0;
-  }
-  if (auto st = log::configure(o.logging); !st) {
-    std::fprintf(stderr, "Error: %s\n", st.message().c_str());
-    return 1;
-  }
-  for (const auto& w : o.warnings) log::warning(w);
   const bool standalone = o.kubeconfig.empty();
   log::info("Starting kubelet", "version", version_string(), "config", o.config_file,
             "mode", standalone ? "standalone" : "cluster");

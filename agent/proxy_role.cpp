@@ -27,6 +27,7 @@
 #include "agent/proxy/metrics.h"
 #include "agent/proxy/proxier.h"
 #include "agent/proxy/service_health.h"
+#include "agent/role_options.h"
 #include "agent/roles.h"
 #include "config/kubeconfig.h"
 #include "config/proxy_options.h"
@@ -123,24 +124,8 @@ proxy::Duration to_duration(config::Duration d) { return std::chrono::nanosecond
 
 int proxy_main(const std::vector<std::string>& args) {
   auto loaded = config::load_proxy_options(args);
-  if (!loaded) {
-    std::fprintf(stderr, "Error: %s\n", loaded.error().message().c_str());
-    return 1;
-  }
+  if (auto code = handle_role_options(loaded, config::proxy_usage)) return *code;
   config::ProxyOptions& o = *loaded;
-  if (o.help) {
-    std::fputs(config::proxy_usage().c_str(), stdout);
-    return 0;
-  }
-  if (o.version) {
-    std::printf("Kubernetes %s\n", KNODE_KUBE_VERSION);
-    return 0;
-  }
-  if (auto st = log::configure(o.logging); !st) {
-    std::fprintf(stderr, "Error: %s\n", st.message().c_str());
-    return 1;
-  }
-  for (const auto& w : o.warnings) log::warning(w);
   if (!o.write_config_to.empty()) {
     std::ofstream out(o.write_config_to, std::ios::trunc);
     out << o.effective_yaml;
