@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the test containerd started by containerd-up.sh: removes what the CRI still runs (pods,
 # their tasks and shims, their addresses), then TERM, then KILL, and unmounts what is left under
-# STATE_DIR. The test bridge (knodetest0) stays: other instances may use it.
+# STATE_DIR. The test bridge (knodetest0) is deleted once no test containerd is left running (the
+# bridge plugin makes it again on the next pod).
 # Idempotent. Images and the state directory stay, so the next start is fast; pass --purge to
 # delete the state directory too.
 #
@@ -83,3 +84,8 @@ if [[ $PURGE -eq 1 ]]; then
   log "purged $STATE_DIR"
 fi
 log "stopped"
+
+# The last test containerd gone: remove the bridge its pods used, leaving the host as it was.
+if ! pgrep -f "containerd --config /run/knode-test/" >/dev/null 2>&1; then
+  ip link del knodetest0 2>/dev/null || true
+fi
