@@ -154,6 +154,14 @@ int proxy_main(const std::vector<std::string>& args) {
     return 1;
   }
 
+  // The API client's configuration comes first, as upstream: a proxy that cannot reach the API
+  // changes nothing on the host.
+  auto rest = config::build_rest_config(o.master, cfg.client_connection.kubeconfig);
+  if (!rest) {
+    log::error("Failed to load the API client configuration", rest.error());
+    return 1;
+  }
+
   // ---- node-level settings and the kernel side
   const std::string hostname = node_hostname(cfg);
   const auto family = netrules::IPFamily::IPv4;
@@ -197,11 +205,6 @@ int proxy_main(const std::vector<std::string>& args) {
   }
 
   // ---- the API
-  auto rest = config::build_rest_config(o.master, cfg.client_connection.kubeconfig);
-  if (!rest) {
-    log::error("Failed to load the API client configuration", rest.error());
-    return 1;
-  }
   proxy::ProxyMetrics metrics;
   auto client = kube::make_rest_client(to_client_config(*rest, cfg.client_connection), {.registry = &metrics.registry()});
   if (!client) {
