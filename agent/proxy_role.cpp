@@ -290,8 +290,10 @@ int proxy_main(const std::vector<std::string>& args) {
     return 0;
   }
 
+  // Upstream's burstSyncs: two syncs may follow each other at once, then one per minSyncPeriod.
+  constexpr int kBurstSyncs = 2;
   proxy::BoundedFrequencyRunner runner("sync-runner", [&proxier] { proxier.sync(); },
-                                       to_duration(cfg.min_sync_period()), sync_period, clock);
+                                       to_duration(cfg.min_sync_period()), sync_period, kBurstSyncs, clock);
   proxier.set_runner([&runner] { runner.run(); }, [&runner](proxy::Duration d) { runner.retry_after(d); });
 
   // ---- servers

@@ -6,9 +6,10 @@ namespace knode::proxy {
 
 BoundedFrequencyRunner::BoundedFrequencyRunner(std::string name, std::function<void()> fn,
                                                Duration min_interval, Duration max_interval,
-                                               const Clock& clock)
-    : name_(std::move(name)), fn_(std::move(fn)), min_interval_(min_interval),
-      max_interval_(std::max(max_interval, min_interval)), clock_(clock), created_(clock.now()) {}
+                                               int burst_runs, const Clock& clock)
+    : name_(std::move(name)), fn_(std::move(fn)), min_interval_(std::max(min_interval, Duration::zero())),
+      max_interval_(std::max(max_interval, min_interval)), burst_runs_(std::max(burst_runs, 1)), clock_(clock),
+      created_(clock.now()), tat_(SteadyTime::min()) {}
 
 BoundedFrequencyRunner::~BoundedFrequencyRunner() { stop(); }
 
@@ -29,10 +30,15 @@ void BoundedFrequencyRunner::retry_after(Duration d) {
   cv_.notify_all();
 }
 
+SteadyTime BoundedFrequencyRunner::earliest_locked() const {
+  if (!last_run_) return SteadyTime::min();  // the bucket starts full
+  return tat_ - (burst_runs_ - 1) * min_interval_;
+}
+
 SteadyTime BoundedFrequencyRunner::next_due_locked() const {
   SteadyTime base = last_run_ ? *last_run_ : created_;
-  SteadyTime due = base + max_interval_;  // the periodic run
-  SteadyTime earliest = last_run_ ? *last_run_ + min_interval_ : SteadyTime::min();
+  SteadyTime earliest = earliest_locked();
+  SteadyTime due = std::max(base + max_interval_, earliest);  // the periodic run
   if (pending_) due = std::min(due, earliest);
   if (retry_at_) due = std::min(due, std::max(*retry_at_, earliest));
   return due;
@@ -55,6 +61,7 @@ bool BoundedFrequencyRunner::run_if_due() {
     if (now < next_due_locked()) return false;
     pending_ = false;
     retry_at_.reset();
+    tat_ = (last_run_ ? std::max(tat_, now) : now) + min_interval_;
     last_run_ = now;
     ++runs_;
   }
