@@ -9,7 +9,12 @@
 
 #include <cstring>
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+
 #include "agent/base/log.h"
+#include "agent/kubelet/http_get.h"
 #include "cri/types.h"
 
 namespace knode::kubelet {
@@ -27,91 +32,152 @@ std::string_view type_name(ProbeType t) {
   return "";
 }
 
-// A connected socket to host:port within the timeout, or -1 with err set.
-int dial(const std::string& host, int port, std::chrono::milliseconds timeout, std::string* err) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0) {
-    *err = std::string("resolve ") + host + ": " + gai_strerror(rc);
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
-  freeaddrinfo(res);
-  if (fd < 0) {
-    *err = std::strerror(errno);
-    return -1;
-  }
-  if (rc != 0 && errno != EINPROGRESS) {
-    *err = std::string("dial tcp ") + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-    close(fd);
-    return -1;
-  }
-  pollfd p{fd, POLLOUT, 0};
-  if (poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
-    *err = "dial tcp " + host + ":" + std::to_string(port) + ": i/o timeout";
-    close(fd);
-    return -1;
-  }
-  int soerr = 0;
-  socklen_t len = sizeof soerr;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-  if (soerr != 0) {
-    *err = "dial tcp " + host + ":" + std::to_string(port) + ": " + std::strerror(soerr);
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 }  // namespace
 
 ProbeOutcome run_tcp_probe(const std::string& host, int port, std::chrono::milliseconds timeout) {
-  std::string err;
-  int fd = dial(host, port, timeout, &err);
-  if (fd < 0) return {false, err};
-  close(fd);
+  auto fd = dial_tcp(host, port, timeout);
+  if (!fd) return {false, fd.error().message()};
+  close(*fd);
   return {true, {}};
 }
 
 ProbeOutcome run_http_probe(const std::string& host, int port, const std::string& path,
-                            const std::vector<kube::HTTPHeader>& headers, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  std::string err;
-  int fd = dial(host, port, timeout, &err);
-  if (fd < 0) return {false, err};
-  std::string req = "GET " + (path.empty() ? std::string("/") : path) + " HTTP/1.1\r\nHost: " + host + ":" +
-                    std::to_string(port) + "\r\nUser-Agent: kube-probe/1.32\r\nAccept: */*\r\nConnection: close\r\n";
-  for (const auto& h : headers) req += h.name + ": " + h.value + "\r\n";
-  req += "\r\n";
-  size_t sent = 0;
-  std::string resp;
-  while (Clock::now() < deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd p{fd, static_cast<short>(sent < req.size() ? POLLOUT : POLLIN), 0};
-    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 1))) != 1) break;
-    if (sent < req.size()) {
-      ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += n;
-      continue;
+                            const std::vector<kube::HTTPHeader>& headers, std::chrono::milliseconds timeout,
+                            const std::string& scheme) {
+  HttpGetRequest req;
+  req.url.scheme = scheme == "HTTPS" || scheme == "https" ? "https" : "http";
+  req.url.host = host;
+  req.url.port = port;
+  req.url.path = path.empty() || path[0] != '/' ? "/" + path : path;
+  for (const auto& h : headers) req.headers.emplace_back(h.name, h.value);
+  req.timeout = timeout;
+  req.status_only = true;
+  auto resp = http_get(req);
+  if (!resp) return {false, "Get \"" + req.url.str() + "\": " + resp.error().message()};
+  if (resp->status >= 200 && resp->status < 400) return {true, {}};
+  return {false, "HTTP probe failed with statuscode: " + std::to_string(resp->status)};
+}
+
+namespace {
+
+std::string go_seconds(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+// The wire form of grpc.health.v1.HealthCheckRequest: field 1, the service name.
+std::string encode_health_request(const std::string& service) {
+  std::string out;
+  if (service.empty()) return out;
+  out += static_cast<char>(0x0a);
+  for (size_t n = service.size(); ; n >>= 7) {
+    if (n < 0x80) { out += static_cast<char>(n); break; }
+    out += static_cast<char>((n & 0x7f) | 0x80);
+  }
+  return out + service;
+}
+
+// HealthCheckResponse.status (field 1, varint); unset means UNKNOWN (0); -1 when malformed.
+int decode_health_status(const std::string& in) {
+  int status = 0;
+  for (size_t i = 0; i < in.size();) {
+    uint8_t tag = static_cast<uint8_t>(in[i++]);
+    uint64_t v = 0;
+    int shift = 0;
+    auto varint = [&]() {
+      v = 0;
+      for (shift = 0; i < in.size() && shift < 64; shift += 7) {
+        uint8_t b = static_cast<uint8_t>(in[i++]);
+        v |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+      }
+      return false;
+    };
+    switch (tag & 7) {
+      case 0:
+        if (!varint()) return -1;
+        if ((tag >> 3) == 1) status = static_cast<int>(v);
+        break;
+      case 2:
+        if (!varint() || i + v > in.size()) return -1;
+        i += v;
+        break;
+      case 1: i += 8; break;
+      case 5: i += 4; break;
+      default: return -1;
     }
-    char buf[1024];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    resp.append(buf, n);
-    if (resp.find("\r\n") != std::string::npos) break;  // the status line is all we need
   }
-  close(fd);
-  // "HTTP/1.1 200 OK"
-  if (resp.rfind("HTTP/", 0) != 0 || resp.size() < 12) {
-    return {false, "Get \"http://" + host + ":" + std::to_string(port) + path + "\": " +
-                       (resp.empty() ? "context deadline exceeded" : "malformed HTTP response")};
+  return status;
+}
+
+std::string_view serving_status_name(int s) {
+  switch (s) {
+    case 0: return "UNKNOWN";
+    case 1: return "SERVING";
+    case 2: return "NOT_SERVING";
+    case 3: return "SERVICE_UNKNOWN";
   }
-  int code = std::atoi(resp.c_str() + resp.find(' ') + 1);
-  if (code >= 200 && code < 400) return {true, {}};
-  return {false, "HTTP probe failed with statuscode: " + std::to_string(code)};
+  return "UNKNOWN";
+}
+
+std::string_view grpc_code_name(grpc::StatusCode c) {
+  static constexpr std::string_view kNames[] = {
+      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",
+      "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
+      "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+  auto i = static_cast<size_t>(c);
+  return i < std::size(kNames) ? kNames[i] : "Unknown";
+}
+
+}  // namespace
+
+ProbeOutcome run_grpc_probe(const std::string& host, int port, const std::string& service,
+                            std::chrono::milliseconds timeout) {
+  // Plaintext, a fresh connection per probe, as upstream's prober.
+  bool v6 = host.find(':') != std::string::npos;
+  const std::string addr = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetUserAgentPrefix("kube-probe/1.32");
+  auto channel = grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  if (!channel->WaitForConnected(deadline))
+    return {false, "timeout: failed to connect service \"" + addr + "\" within " + go_seconds(timeout) +
+                       ": context deadline exceeded"};
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline);
+  grpc::Slice slice(encode_health_request(service));
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED)
+      return {false, "this server does not implement the grpc health protocol (grpc.health.v1.Health): " +
+                         status.error_message()};
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+      return {false, "timeout: health rpc did not complete within " + go_seconds(timeout)};
+    return {false, "error: health rpc probe failed: rpc error: code = " +
+                       std::string(grpc_code_name(status.error_code())) + " desc = " + status.error_message()};
+  }
+  std::vector<grpc::Slice> slices;
+  std::string body;
+  if (response.Dump(&slices).ok())
+    for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  int serving = decode_health_status(body);
+  if (serving < 0) return {false, "error: health rpc probe failed: malformed HealthCheckResponse"};
+  if (serving != 1) return {false, "service unhealthy (responded with \"" + std::string(serving_status_name(serving)) + "\")"};
+  return {true, "service healthy"};
 }
 
 int resolve_port(const kube::IntOrString& port, const kube::Container& c) {
@@ -233,13 +299,14 @@ ProbeOutcome ProbeManager::execute(const Probe& p) {
   if (s.http_get) {
     std::string host = s.http_get->host.empty() ? p.pod_ip : s.http_get->host;
     return run_http_probe(host, resolve_port(s.http_get->port, p.container_spec), s.http_get->path,
-                          s.http_get->http_headers, timeout);
+                          s.http_get->http_headers, timeout, s.http_get->scheme);
   }
   if (s.tcp_socket) {
     std::string host = s.tcp_socket->host.empty() ? p.pod_ip : s.tcp_socket->host;
     return run_tcp_probe(host, resolve_port(s.tcp_socket->port, p.container_spec), timeout);
   }
-  return {false, "grpc probes are not supported"};
+  if (s.grpc) return run_grpc_probe(p.pod_ip, s.grpc->port, s.grpc->service.value_or(""), timeout);
+  return {false, "the probe has no handler (exec, httpGet, tcpSocket or grpc)"};
 }
 
 void ProbeManager::runner() {

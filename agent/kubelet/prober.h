@@ -1,6 +1,6 @@
 // Container probes (upstream's prober manager and workers): liveness, readiness and startup probes
-// with exec (CRI ExecSync), httpGet (HTTP/1.1 GET to the pod IP, 200-399 is success) and tcpSocket
-// (connect). One scheduler thread keeps a timer per probe and hands due probes to a few runner
+// with exec (CRI ExecSync), httpGet (HTTP/1.1 GET to the pod IP, plain or HTTPS; 200-399 is success),
+// tcpSocket (connect) and grpc (grpc.health.v1.Health/Check). One scheduler thread keeps a timer per probe and hands due probes to a few runner
 // threads, so 110 pods cost a handful of threads. Results follow upstream's thresholds:
 // readiness starts false, liveness starts true, startup starts false and holds the other two back.
 // A result change wakes the pod's worker (on_change), which reads the results through
@@ -30,8 +30,13 @@ struct ProbeOutcome {
   bool success = false;
   std::string message;
 };
+// httpGet: scheme HTTP or HTTPS (TLS without certificate verification, as upstream).
 ProbeOutcome run_http_probe(const std::string& host, int port, const std::string& path,
-                            const std::vector<kube::HTTPHeader>& headers, std::chrono::milliseconds timeout);
+                            const std::vector<kube::HTTPHeader>& headers, std::chrono::milliseconds timeout,
+                            const std::string& scheme = "HTTP");
+// grpc: grpc.health.v1.Health/Check over plaintext; SERVING is success. The messages are upstream's.
+ProbeOutcome run_grpc_probe(const std::string& host, int port, const std::string& service,
+                            std::chrono::milliseconds timeout);
 ProbeOutcome run_tcp_probe(const std::string& host, int port, std::chrono::milliseconds timeout);
 // A named port resolved from the container's ports; 0 if unknown.
 int resolve_port(const kube::IntOrString& port, const kube::Container& c);
