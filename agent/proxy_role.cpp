@@ -25,6 +25,7 @@
 #include "agent/proxy/cleanup.h"
 #include "agent/proxy/http_server.h"
 #include "agent/proxy/metrics.h"
+#include "agent/proxy/node_settings.h"
 #include "agent/proxy/proxier.h"
 #include "agent/proxy/service_health.h"
 #include "agent/role_options.h"
@@ -225,8 +226,23 @@ int proxy_main(const std::vector<std::string>& args) {
   proxy::SystemClock clock;
   const proxy::Duration sync_period = to_duration(cfg.sync_period());
   proxy::ProxierHealth health(clock, 2 * sync_period);
+  // Health check node ports listen where NodePorts are accepted (nodePortAddresses), as upstream.
+  const kube::Informer* node_informer = nullptr;  // set below, read only by syncs
+  proxy::HealthCheckAddresses health_check_addresses;
+  if (!node_cfg.node_port_addresses.empty())
+    health_check_addresses = [&node_cfg, &node_informer]() -> Result<std::optional<std::vector<std::string>>> {
+      std::optional<kube::Node> node;
+      if (node_informer)
+        for (const auto& obj : node_informer->store().list())
+          if (auto n = kube::decode_node(*obj)) node = std::move(*n);
+      auto s = proxy::build_node_settings(node_cfg, node ? &*node : nullptr, proxy::local_interface_addresses());
+      if (!s) return s.error();
+      if (s->nodeport_all_local) return std::optional<std::vector<std::string>>();
+      return std::optional<std::vector<std::string>>(s->nodeport_ips);
+    };
   std::unique_ptr<proxy::ServiceHealthServer> service_health;
-  if (!o.dry_run) service_health = std::make_unique<proxy::ServiceHealthServer>(health);
+  if (!o.dry_run)
+    service_health = std::make_unique<proxy::ServiceHealthServer>(health, std::move(health_check_addresses));
   netrules::ConntrackCleaner conntrack;
   proxy::Proxier proxier(
       proxy::ProxierOptions{.hostname = hostname, .node = node_cfg, .sync_period = sync_period},
@@ -256,6 +272,7 @@ int proxy_main(const std::vector<std::string>& args) {
       [](const boost::json::value& v) { return kube::decode_node(v); },
       std::function<void(const kube::Node*, const kube::Node*)>(
           [&proxier](const kube::Node*, const kube::Node* b) { proxier.on_node(b); })));
+  node_informer = &nodes;
   services.start();
   slices.start();
   nodes.start();

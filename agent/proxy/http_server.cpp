@@ -27,6 +27,11 @@ Result<std::pair<std::string, int>> split_host_port(const std::string& address) 
   return std::make_pair(host, static_cast<int>(port));
 }
 
+std::string join_host_port(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
 HttpServer::HttpServer() {
   if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }

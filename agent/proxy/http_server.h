@@ -56,5 +56,7 @@ class HttpServer {
 
 // "host:port" → (host, port); host "" means any address. Error names the address.
 Result<std::pair<std::string, int>> split_host_port(const std::string& address);
+// The reverse: ("10.0.0.1", 80) → "10.0.0.1:80", ("::1", 80) → "[::1]:80", ("", 80) → ":80".
+std::string join_host_port(const std::string& host, int port);
 
 }  // namespace knode::proxy

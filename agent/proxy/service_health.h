@@ -1,12 +1,21 @@
 // Health check node ports of externalTrafficPolicy=Local load balancers (upstream's
-// ServiceHealthServer): one listener per service on its healthCheckNodePort answering with the
-// number of ready local endpoints (200 when > 0 and the proxy is healthy, else 503).
+// ServiceHealthServer): one listener per service and address on its healthCheckNodePort answering
+// with the number of ready local endpoints (200 when > 0 and the proxy is healthy, else 503).
+//
+// Where they listen follows nodePortAddresses, as upstream: unset, every address (one wildcard
+// listener); set, only this node's IPs the CIDRs (or "primary") select, and nowhere when none
+// matches. A service whose listeners fail to open (port taken, address not yet local) is retried
+// on every sync.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "agent/base/result.h"
 #include "agent/proxy/health.h"
 #include "agent/proxy/http_server.h"
 #include "agent/proxy/service_tracker.h"
@@ -18,24 +27,39 @@ class ServiceHealthRegistry {
   virtual ~ServiceHealthRegistry() = default;
   // The services that need a health check port now (others are closed).
   virtual void sync_services(const std::map<NamespacedName, int>& ports) = 0;
-  // Ready local endpoints per service (services not listed have 0).
+  // Ready local endpoints per service (services not listed have 0). Called after every sync.
   virtual void sync_endpoints(const std::map<NamespacedName, int>& counts) = 0;
 };
 
+// The IPs health check ports listen on: nullopt for every address, else exactly these (possibly
+// none). Asked each time listeners are opened; an error postpones the opening to the next sync.
+using HealthCheckAddresses = std::function<Result<std::optional<std::vector<std::string>>>()>;
+
 class ServiceHealthServer final : public ServiceHealthRegistry {
  public:
-  // `bind_ip`: "" for every address (upstream without nodePortAddresses).
-  ServiceHealthServer(const ProxierHealth& health, std::string bind_ip = {});
+  // No `addresses`: every address (upstream without nodePortAddresses).
+  explicit ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses = {});
   ~ServiceHealthServer() override;
   void sync_services(const std::map<NamespacedName, int>& ports) override;
   void sync_endpoints(const std::map<NamespacedName, int>& counts) override;
   // The response a request for the service would get now.
   HttpResponse respond(const NamespacedName& nsn) const;
+  // "ip:port" of every open listener of the service (":port" for the wildcard one).
+  std::vector<std::string> listening(const NamespacedName& nsn) const;
 
  private:
-  struct Entry { int port = 0; int listener = -1; int endpoints = 0; };
+  struct Entry {
+    int port = 0;
+    bool open = false;            // listeners in place (or no address to listen on)
+    std::vector<int> listeners;   // HttpServer ids
+    std::vector<std::string> addresses;
+    int endpoints = 0;
+  };
+  void open_locked(const NamespacedName& nsn, Entry& e);
+  void close_locked(Entry& e);
+
   const ProxierHealth& health_;
-  std::string bind_ip_;
+  HealthCheckAddresses addresses_;
   HttpServer server_;
   mutable std::mutex mu_;
   std::map<NamespacedName, Entry> services_;

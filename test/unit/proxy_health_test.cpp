@@ -18,12 +18,12 @@ namespace {
 
 bool contains(const std::string& s, const std::string& n) { return s.find(n) != std::string::npos; }
 
-std::string http_get(int port, const std::string& path) {
+std::string http_get(int port, const std::string& path, const char* ip = "127.0.0.1") {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  inet_pton(AF_INET, ip, &a.sin_addr);
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     close(fd);
     return {};
@@ -112,6 +112,16 @@ TEST_CASE("service health check JSON and status", "[proxy][health]") {
   CHECK(service_health_response("default", "web", 3, false).status == 503);
 }
 
+// A port nothing listens on now (bound briefly on every address, then released).
+int free_port() {
+  HttpServer probe;
+  auto id = probe.listen("0.0.0.0:0", [](const HttpRequest&) { return HttpResponse{}; });
+  REQUIRE(id.ok());
+  int port = probe.port(*id);
+  probe.close(*id);
+  return port;
+}
+
 TEST_CASE("HttpServer answers GET requests on an ephemeral port", "[proxy][http]") {
   HttpServer s;
   auto id = s.listen("127.0.0.1:0", [](const HttpRequest& r) {
@@ -134,13 +144,8 @@ TEST_CASE("HttpServer answers GET requests on an ephemeral port", "[proxy][http]
 TEST_CASE("ServiceHealthServer opens, answers and closes health check ports", "[proxy][health]") {
   FakeClock clock;
   ProxierHealth h(clock, 60s);
-  ServiceHealthServer shs(h, "127.0.0.1");
-  // Find a free port by binding one briefly.
-  HttpServer probe;
-  auto pid = probe.listen("127.0.0.1:0", [](const HttpRequest&) { return HttpResponse{}; });
-  REQUIRE(pid.ok());
-  int port = probe.port(*pid);
-  probe.close(*pid);
+  ServiceHealthServer shs(h, [] { return Result<std::optional<std::vector<std::string>>>(std::vector<std::string>{"127.0.0.1"}); });
+  int port = free_port();
 
   NamespacedName nsn{"default", "web"};
   shs.sync_services({{nsn, port}});
@@ -154,4 +159,77 @@ TEST_CASE("ServiceHealthServer opens, answers and closes health check ports", "[
   CHECK(contains(resp, "\"serviceProxyHealthy\": true"));
   shs.sync_services({});
   CHECK(http_get(port, "/").empty());
+}
+
+TEST_CASE("ServiceHealthServer listens on the nodePortAddresses IPs only, or everywhere", "[proxy][health]") {
+  FakeClock clock;
+  ProxierHealth h(clock, 60s);
+  NamespacedName nsn{"default", "web"};
+  using Addresses = Result<std::optional<std::vector<std::string>>>;
+
+  SECTION("unset: one wildcard listener answers on every local address") {
+    ServiceHealthServer shs(h);
+    int port = free_port();
+    shs.sync_services({{nsn, port}});
+    CHECK(shs.listening(nsn) == std::vector<std::string>{":" + std::to_string(port)});
+    CHECK(contains(http_get(port, "/", "127.0.0.1"), "\"localEndpoints\": 0"));
+    CHECK(contains(http_get(port, "/", "127.0.0.2"), "\"localEndpoints\": 0"));
+  }
+  SECTION("set: one listener per matching IP, other local addresses refuse") {
+    ServiceHealthServer shs(h, [] { return Addresses(std::vector<std::string>{"127.0.0.2", "127.0.0.3"}); });
+    int port = free_port();
+    shs.sync_services({{nsn, port}});
+    auto p = std::to_string(port);
+    CHECK(shs.listening(nsn) == std::vector<std::string>{"127.0.0.2:" + p, "127.0.0.3:" + p});
+    CHECK(contains(http_get(port, "/", "127.0.0.2"), "HTTP/1.1 503"));
+    CHECK(contains(http_get(port, "/", "127.0.0.3"), "HTTP/1.1 503"));
+    CHECK(http_get(port, "/", "127.0.0.1").empty());
+    shs.sync_services({});
+    CHECK(http_get(port, "/", "127.0.0.2").empty());
+    CHECK(http_get(port, "/", "127.0.0.3").empty());
+  }
+  SECTION("set but nothing matches: no listener at all") {
+    ServiceHealthServer shs(h, [] { return Addresses(std::vector<std::string>{}); });
+    int port = free_port();
+    shs.sync_services({{nsn, port}});
+    CHECK(shs.listening(nsn).empty());
+    CHECK(http_get(port, "/", "127.0.0.1").empty());
+  }
+  SECTION("a port taken on one address: none stay open, retried on the next sync") {
+    int port = free_port();
+    HttpServer other;
+    auto taken = other.listen("127.0.0.3:" + std::to_string(port), [](const HttpRequest&) { return HttpResponse{}; });
+    REQUIRE(taken.ok());
+    ServiceHealthServer shs(h, [] { return Addresses(std::vector<std::string>{"127.0.0.2", "127.0.0.3"}); });
+    shs.sync_services({{nsn, port}});
+    CHECK(shs.listening(nsn).empty());
+    CHECK(http_get(port, "/", "127.0.0.2").empty());  // the first address was closed again
+    other.close(*taken);
+    shs.sync_endpoints({{nsn, 1}});
+    CHECK(shs.listening(nsn).size() == 2);
+    CHECK(contains(http_get(port, "/", "127.0.0.2"), "HTTP/1.1 200"));
+  }
+  SECTION("addresses not known yet: opened by a later sync") {
+    bool known = false;
+    ServiceHealthServer shs(h, [&known]() -> Addresses {
+      if (!known) return Error("nodePortAddresses primary: this node has no IP of this family yet");
+      return std::optional<std::vector<std::string>>(std::vector<std::string>{"127.0.0.2"});
+    });
+    int port = free_port();
+    shs.sync_services({{nsn, port}});
+    CHECK(shs.listening(nsn).empty());
+    known = true;
+    shs.sync_endpoints({});
+    CHECK(shs.listening(nsn) == std::vector<std::string>{"127.0.0.2:" + std::to_string(port)});
+  }
+}
+
+TEST_CASE("join_host_port brackets IPv6", "[proxy][http]") {
+  CHECK(join_host_port("10.0.0.1", 80) == "10.0.0.1:80");
+  CHECK(join_host_port("fd00::1", 10256) == "[fd00::1]:10256");
+  CHECK(join_host_port("", 30000) == ":30000");
+  auto back = split_host_port(join_host_port("fd00::1", 10256));
+  REQUIRE(back.ok());
+  CHECK(back->first == "fd00::1");
+  CHECK(back->second == 10256);
 }
