@@ -8,6 +8,7 @@
 //
 //   knode_bench_proxy [--services 10000] [--endpoints 10] [--changes 20] [--iptables legacy|nft]
 //                     [--backend null|fake]
+#include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -37,25 +38,47 @@ double ms_since(SteadyClock::time_point t0) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
 }
 
-long rss_kib() {
+// Bytes malloc has handed out and not had back (the live heap).
+double heap_mib() { return static_cast<double>(mallinfo2().uordblks) / 1048576.0; }
+
+long status_kib(const char* key) {
   std::ifstream f("/proc/self/status");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
   return 0;
 }
+long rss_kib() { return status_kib("VmRSS:"); }
+long hwm_kib() { return status_kib("VmHWM:"); }
 
 std::string svc_ip(int i) { return fmt::format("172.30.{}.{}", i / 250, i % 250 + 1); }
+// Shaped like what an API server returns (metadata an informer keeps, managedFields left out).
+std::string uid(int i, int j) { return fmt::format("{:08x}-7c1e-4b5a-9f3d-{:012x}", i, j); }
+std::string service_json(int i) {
+  return fmt::format(
+      R"({{"metadata":{{"name":"svc{}","namespace":"bench","uid":"{}","resourceVersion":"{}","creationTimestamp":"2026-11-27T20:38:23Z","labels":{{"app":"svc{}"}}}},)"
+      R"("spec":{{"clusterIP":"{}","clusterIPs":["{}"],"type":"ClusterIP","sessionAffinity":"None","ipFamilies":["IPv4"],"ipFamilyPolicy":"SingleStack","internalTrafficPolicy":"Cluster",)"
+      R"("selector":{{"app":"svc{}"}},"ports":[{{"name":"http","protocol":"TCP","port":80,"targetPort":8080}}]}},"status":{{"loadBalancer":{{}}}}}})",
+      i, uid(i, 0), 1000 + i, i, svc_ip(i), svc_ip(i), i);
+}
 // Endpoint j of service i: unique per (i, j) for i < 64000; `variant` moves endpoint 0.
 std::string slice_json(int i, int endpoints, int variant) {
   std::string eps;
   for (int j = 0; j < endpoints; ++j) {
     if (!eps.empty()) eps += ",";
     std::string ip = fmt::format("10.{}.{}.{}", 64 + j + (j == 0 ? variant * 20 : 0), (i / 250) % 256, i % 250 + 1);
-    eps += fmt::format(R"({{"addresses":["{}"],"conditions":{{"ready":true}},"nodeName":"n{}"}})", ip, j % 3);
+    eps += fmt::format(
+        R"({{"addresses":["{}"],"conditions":{{"ready":true,"serving":true,"terminating":false}},"nodeName":"node-{}",)"
+        R"("targetRef":{{"kind":"Pod","namespace":"bench","name":"svc{}-7d9f8c6b5-{:05d}","uid":"{}"}},"zone":"zone-{}"}})",
+        ip, j % 3, i, j + variant * 100, uid(i, j + 1 + variant * 100), j % 3);
   }
-  return fmt::format(R"({{"metadata":{{"name":"svc{}-abc","namespace":"bench","labels":{{"kubernetes.io/service-name":"svc{}"}}}},"addressType":"IPv4","endpoints":[{}],"ports":[{{"name":"http","protocol":"TCP","port":8080}}]}})",
-                     i, i, eps);
+  return fmt::format(
+      R"({{"metadata":{{"name":"svc{}-abc12","generateName":"svc{}-","namespace":"bench","uid":"{}","resourceVersion":"{}",)"
+      R"("creationTimestamp":"2026-11-27T20:38:23Z","generation":1,"labels":{{"kubernetes.io/service-name":"svc{}",)"
+      R"("endpointslice.kubernetes.io/managed-by":"endpointslice-controller.k8s.io"}},)"
+      R"("ownerReferences":[{{"apiVersion":"v1","kind":"Service","name":"svc{}","uid":"{}","controller":true,"blockOwnerDeletion":true}}]}},)"
+      R"("addressType":"IPv4","endpoints":[{}],"ports":[{{"name":"http","protocol":"TCP","port":8080}}]}})",
+      i, i, uid(i, 999), 2000 + i, i, i, uid(i, 0), eps);
 }
 
 // Accepts every payload (counting bytes) and reports empty tables.
@@ -99,33 +122,46 @@ int main(int argc, char** argv) {
   }
   netrules::IptablesSyncer syncer(*backend, netrules::NodeSettings{});
   proxy::SystemClock clock;
-  proxy::Proxier p(proxy::ProxierOptions{.hostname = "n0", .node = {.cluster_cidr = "10.64.0.0/10"},
+  proxy::Proxier p(proxy::ProxierOptions{.hostname = "node-0", .node = {.cluster_cidr = "10.64.0.0/10"},
                                          .local_addresses = [] { return std::vector<std::string>{"127.0.0.1"}; }},
                    proxy::ProxierDeps{.syncer = syncer, .clock = clock});
   p.services_synced();
   p.endpoint_slices_synced();
   p.node_synced();
 
+  // What the informers hold: every decoded Service and EndpointSlice.
+  const double heap0 = heap_mib();
   auto t0 = SteadyClock::now();
+  std::vector<kube::Service> services_held;
   std::vector<kube::EndpointSlice> slices;
+  services_held.reserve(services);
+  slices.reserve(services);
   for (int i = 0; i < services; ++i) {
-    auto svc = kube::decode_service_json(fmt::format(
-        R"({{"metadata":{{"name":"svc{}","namespace":"bench"}},"spec":{{"clusterIP":"{}","ports":[{{"name":"http","port":80,"targetPort":8080}}]}}}})",
-        i, svc_ip(i)));
+    auto svc = kube::decode_service_json(service_json(i));
     auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 0));
     if (!svc || !sl) {
       std::fprintf(stderr, "decode failed\n");
       return 1;
     }
-    p.on_service(nullptr, &*svc);
-    p.on_endpoint_slice(nullptr, &*sl);
+    services_held.push_back(std::move(*svc));
     slices.push_back(std::move(*sl));
   }
-  double build_ms = ms_since(t0);
+  const double decode_ms = ms_since(t0);
+  const double heap_informers = heap_mib();
+  t0 = SteadyClock::now();
+  for (int i = 0; i < services; ++i) {
+    p.on_service(nullptr, &services_held[i]);
+    p.on_endpoint_slice(nullptr, &slices[i]);
+  }
+  const double track_ms = ms_since(t0);
+  const double heap_tracked = heap_mib();
   long rss_tracked = rss_kib();
   t0 = SteadyClock::now();
   p.sync();
   double first_ms = ms_since(t0);
+  const double heap_synced = heap_mib();
+  const long rss_synced = rss_kib();
+  const long hwm_synced = hwm_kib();
   auto st = p.stats();
   if (st.syncs != 1) {
     std::fprintf(stderr, "first sync failed\n");
@@ -146,12 +182,15 @@ int main(int argc, char** argv) {
   auto last = p.stats().last;
   std::printf("backend=%s services=%d endpoints/service=%d\n", iptables.empty() ? backend_name.c_str() : ("iptables-" + iptables + "-restore in a private netns").c_str(),
               services, endpoints);
-  std::printf("  decode+track %d services+slices: %.0f ms\n", services, build_ms);
+  std::printf("  decode %d services+slices: %.0f ms; track them: %.0f ms\n", services, decode_ms, track_ms);
   std::printf("  first (full) sync:               %.0f ms\n", first_ms);
   std::printf("  one endpoint change, event -> rules applied: median %.2f ms, p90 %.2f ms, max %.2f ms (%d changes, %s)\n",
               lat[lat.size() / 2], lat[lat.size() * 9 / 10], lat.back(), changes,
               last && !last->full ? "partial syncs" : "full syncs");
-  std::printf("  RSS: %ld MiB after decode+track (incl. the bench's own copy of the slices), %ld MiB at the end\n",
-              rss_tracked / 1024, rss_kib() / 1024);
+  std::printf("  live heap: informers' objects %.1f MiB, + trackers %.1f MiB, + proxier and syncer after the first sync %.1f MiB"
+              " = %.1f MiB\n",
+              heap_informers - heap0, heap_tracked - heap_informers, heap_synced - heap_tracked, heap_synced - heap0);
+  std::printf("  RSS: %ld MiB after decode+track, %ld MiB after the first sync (peak %ld MiB), %ld MiB at the end\n",
+              rss_tracked / 1024, rss_synced / 1024, hwm_synced / 1024, rss_kib() / 1024);
   return 0;
 }

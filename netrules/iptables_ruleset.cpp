@@ -10,6 +10,7 @@ namespace {
 // Builds one rule text from words; words are joined with single spaces.
 class Line {
  public:
+  Line() { s_.reserve(160); }  // most rules are 60-170 characters: one allocation
   Line& add(std::string_view w) {
     if (!s_.empty()) s_ += ' ';
     s_ += w;
@@ -26,7 +27,8 @@ class Line {
   }
   Line& proto(const char* p) { return add("-m").add(p).add("-p").add(p); }
   Line& jump(std::string_view target) { return add("-j").add(target); }
-  std::string str() const { return s_; }
+  // Moves the text out: call once, when the rule is complete.
+  std::string str() { return std::move(s_); }
 
  private:
   std::string s_;
@@ -102,7 +104,7 @@ const char* shared_chain_name(SharedChain c) {
 std::string probability(int n) { return fmt::format("{:0.10f}", 1.0 / n); }
 
 ServiceRuleset build_service_rules(const ServicePort& svc, const std::vector<Endpoint>& endpoints,
-                                   const NodeSettings& node, bool large) {
+                                   const NodeSettings& node, bool large, RulesetPart part) {
   ServiceRuleset out;
   const char* proto = protocol_lower(svc.name.protocol);
   const std::string name = svc.name.str();
@@ -206,6 +208,7 @@ ServiceRuleset build_service_rules(const ServicePort& svc, const std::vector<End
     shared(out, SharedChain::FilterNodePorts)
         .push_back(Line().quoted_comment(name + " health check node port").proto("tcp")
                        .add({"--dport", std::to_string(svc.health_check_node_port)}).jump("ACCEPT").str());
+  if (part == RulesetPart::SharedOnly) return out;
 
   // Owned nat chains. Upstream writes the masquerade rule of the internal chain first.
   std::vector<std::string> internal_masq;

@@ -43,8 +43,13 @@ struct ServiceRuleset {
   std::vector<std::string> endpoint_chains;  // subset of nat_chains' names: the KUBE-SEP chains
 };
 
+// What build_service_rules renders: everything, or only has_endpoints and the lines in shared
+// chains (what a partial sync needs of services it does not change).
+enum class RulesetPart { All, SharedOnly };
+
 ServiceRuleset build_service_rules(const ServicePort& svc, const std::vector<Endpoint>& endpoints,
-                                   const NodeSettings& node, bool large_cluster_mode);
+                                   const NodeSettings& node, bool large_cluster_mode,
+                                   RulesetPart part = RulesetPart::All);
 
 struct JumpRule {
   std::string table;

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <unordered_set>
+#include <cstring>
+#include <iterator>
 
 #include "agent/base/log.h"
 #include "netrules/chain_names.h"
@@ -12,15 +13,18 @@
 namespace knode::netrules {
 namespace {
 
+constexpr uint64_t kFnvOffset = 1469598103934665603ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
 uint64_t hash_rules(const std::vector<std::string>& rules) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = kFnvOffset;
   for (const auto& r : rules) {
     for (unsigned char c : r) {
       h ^= c;
-      h *= 1099511628211ull;
+      h *= kFnvPrime;
     }
     h ^= '\n';
-    h *= 1099511628211ull;
+    h *= kFnvPrime;
   }
   return h;
 }
@@ -28,16 +32,26 @@ uint64_t hash_rules(const std::vector<std::string>& rules) {
 uint64_t mix(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
-    h *= 1099511628211ull;
+    h *= kFnvPrime;
   }
   h ^= 0xff;
-  h *= 1099511628211ull;
+  h *= kFnvPrime;
   return h;
 }
 
-// A service's share of the ruleset digest: its chains and its lines in shared chains.
-uint64_t service_digest(const ServiceRuleset& rs) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t mix(uint64_t h, int64_t v) {
+  return mix(h, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+}
+
+uint64_t mix(uint64_t h, const std::vector<std::string>& v) {
+  h = mix(h, static_cast<int64_t>(v.size()));
+  for (const auto& s : v) h = mix(h, s);
+  return h;
+}
+
+// A rendered service's rules (the generator fingerprint below).
+uint64_t rendered_digest(const ServiceRuleset& rs) {
+  uint64_t h = kFnvOffset;
   for (const auto& c : rs.nat_chains) {
     h = mix(h, c.name);
     for (const auto& r : c.rules) h = mix(h, r);
@@ -49,8 +63,8 @@ uint64_t service_digest(const ServiceRuleset& rs) {
   return h;
 }
 
-uint64_t node_digest(const NodeRuleset& n) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t rendered_digest(const NodeRuleset& n) {
+  uint64_t h = kFnvOffset;
   for (const auto& j : n.jumps) h = mix(mix(mix(h, j.table), j.from), j.rule);
   for (const auto& c : n.chains) {
     h = mix(mix(h, c.table), c.chain.name);
@@ -58,6 +72,70 @@ uint64_t node_digest(const NodeRuleset& n) {
   }
   for (const auto& r : n.nat_services_tail) h = mix(h, r);
   return h;
+}
+
+// The digest covers every input field; a new field must be added here (the sizes catch it).
+static_assert(sizeof(ServicePort) == 240 && sizeof(Endpoint) == 72 && sizeof(NodeSettings) == 128,
+              "update service_inputs_digest / node_inputs_digest for the new field");
+
+// A service's share of the ruleset digest, over what its rules are generated from.
+uint64_t service_inputs_digest(const ServicePort& p, const std::vector<Endpoint>& eps) {
+  uint64_t h = kFnvOffset;
+  h = mix(mix(mix(mix(h, p.name.namespace_name), p.name.name), p.name.port), static_cast<int64_t>(p.name.protocol));
+  h = mix(mix(mix(h, p.cluster_ip), int64_t{p.port}), int64_t{p.node_port});
+  h = mix(h, p.external_ips);
+  h = mix(h, static_cast<int64_t>(p.load_balancer_ingress.size()));
+  for (const auto& lb : p.load_balancer_ingress) h = mix(mix(h, lb.ip), static_cast<int64_t>(lb.mode));
+  h = mix(h, p.load_balancer_source_ranges);
+  h = mix(mix(h, int64_t{p.session_affinity_client_ip}), int64_t{p.sticky_max_age_seconds});
+  h = mix(mix(h, static_cast<int64_t>(p.external_traffic_policy)), static_cast<int64_t>(p.internal_traffic_policy));
+  h = mix(h, int64_t{p.health_check_node_port});
+  h = mix(h, static_cast<int64_t>(eps.size()));
+  for (const auto& e : eps) {
+    h = mix(mix(h, e.ip), int64_t{e.port});
+    h = mix(h, int64_t{e.ready} | int64_t{e.serving} << 1 | int64_t{e.terminating} << 2 | int64_t{e.is_local} << 3);
+    h = mix(h, e.zone);
+  }
+  return h;
+}
+
+uint64_t node_inputs_digest(const NodeSettings& n) {
+  uint64_t h = kFnvOffset;
+  h = mix(mix(mix(h, static_cast<int64_t>(n.family)), int64_t{n.masquerade_bit}), int64_t{n.masquerade_all});
+  h = mix(mix(h, static_cast<int64_t>(n.local_detector.mode)), n.local_detector.value);
+  h = mix(mix(mix(h, n.node_ip), int64_t{n.nodeport_all_local}), n.nodeport_ips);
+  h = mix(mix(h, int64_t{n.localhost_nodeports}), int64_t{n.conntrack_tcp_be_liberal});
+  h = mix(mix(h, int64_t{n.masquerade_random_fully}), int64_t{n.large_cluster_endpoints_threshold});
+  return h;
+}
+
+// Services exercising every branch of the rule generator. Their rendered rules enter the digest,
+// so a proxy whose generator writes different rules never adopts an older proxy's ruleset.
+const std::vector<std::pair<ServicePort, std::vector<Endpoint>>>& fingerprint_services() {
+  static const auto* services = [] {
+    using LB = LoadBalancerIngress;
+    auto* v = new std::vector<std::pair<ServicePort, std::vector<Endpoint>>>;
+    v->push_back({ServicePort{.name = {"fp", "a", "p", Protocol::TCP}, .cluster_ip = "10.0.0.1", .port = 80,
+                              .session_affinity_client_ip = true},
+                  {{.ip = "10.1.0.1", .port = 8080, .is_local = true}, {.ip = "10.1.0.2", .port = 8080}}});
+    v->push_back({ServicePort{.name = {"fp", "b", "", Protocol::UDP}, .cluster_ip = "10.0.0.2", .port = 53,
+                              .node_port = 30053, .external_ips = {"192.0.2.1"},
+                              .load_balancer_ingress = {LB{"192.0.2.2"}, LB{"192.0.2.3", LoadBalancerIPMode::Proxy}},
+                              .load_balancer_source_ranges = {"192.0.2.0/24", "0.0.0.0/0"},
+                              .external_traffic_policy = TrafficPolicy::Local,
+                              .internal_traffic_policy = TrafficPolicy::Local, .health_check_node_port = 30100},
+                  {{.ip = "10.1.0.3", .port = 53, .ready = false, .terminating = true, .is_local = true},
+                   {.ip = "10.1.0.4", .port = 53}}});
+    v->push_back({ServicePort{.name = {"fp", "c", "q", Protocol::SCTP}, .cluster_ip = "10.0.0.3", .port = 90,
+                              .node_port = 30090, .external_ips = {"192.0.2.4"},
+                              .load_balancer_ingress = {LB{"192.0.2.5"}}},
+                  {}});
+    v->push_back({ServicePort{.name = {"fp", "d", "", Protocol::TCP}, .cluster_ip = "10.0.0.4", .port = 80,
+                              .node_port = 30091, .external_traffic_policy = TrafficPolicy::Local},
+                  {{.ip = "10.1.0.5", .port = 80}}});
+    return v;
+  }();
+  return *services;
 }
 
 // Canonical comparison of what a chain holds with what it should hold.
@@ -73,15 +151,23 @@ struct Payload {
   struct Table {
     std::string decls, dels, rules, removals;
   };
-  std::map<std::string, Table> tables;
+  std::map<std::string, Table, std::less<>> tables;
   size_t rule_lines = 0;
 
-  void declare(const std::string& table, const std::string& chain) {
-    tables[table].decls += fmt::format(":{} - [0:0]\n", chain);
+  Table& table(std::string_view name) {
+    auto it = tables.find(name);
+    if (it == tables.end()) it = tables.emplace(std::string(name), Table{}).first;
+    return it->second;
   }
-  void write_chain(const std::string& table, const std::string& chain, const std::vector<std::string>& rules) {
-    declare(table, chain);
-    auto& t = tables[table].rules;
+  void declare(std::string_view table_name, std::string_view chain) {
+    auto& d = table(table_name).decls;
+    d += ':';
+    d += chain;
+    d += " - [0:0]\n";
+  }
+  void write_chain(std::string_view table_name, std::string_view chain, const std::vector<std::string>& rules) {
+    declare(table_name, chain);
+    auto& t = table(table_name).rules;
     for (const auto& r : rules) {
       t += "-A ";
       t += chain;
@@ -93,104 +179,82 @@ struct Payload {
     }
     rule_lines += rules.size();
   }
-  void remove_chain(const std::string& table, const std::string& chain) {
-    declare(table, chain);  // flushes it
-    tables[table].removals += fmt::format("-X {}\n", chain);
+  void remove_chain(std::string_view table_name, std::string_view chain) {
+    declare(table_name, chain);  // flushes it
+    table(table_name).removals += fmt::format("-X {}\n", chain);
   }
-  void delete_rule(const std::string& table, const std::string& chain, const std::string& rule) {
-    tables[table].dels += fmt::format("-D {} {}\n", chain, rule);
+  void delete_rule(std::string_view table_name, std::string_view chain, const std::string& rule) {
+    table(table_name).dels += fmt::format("-D {} {}\n", chain, rule);
     ++rule_lines;
   }
-  void insert_rule(const std::string& table, const std::string& chain, size_t pos, const std::string& rule) {
-    tables[table].rules += fmt::format("-I {} {} {}\n", chain, pos, rule);
+  void insert_rule(std::string_view table_name, std::string_view chain, size_t pos, const std::string& rule) {
+    table(table_name).rules += fmt::format("-I {} {} {}\n", chain, pos, rule);
     ++rule_lines;
   }
-  void append_rule(const std::string& table, const std::string& chain, const std::string& rule) {
-    tables[table].rules += fmt::format("-A {} {}\n", chain, rule);
+  void append_rule(std::string_view table_name, std::string_view chain, const std::string& rule) {
+    table(table_name).rules += fmt::format("-A {} {}\n", chain, rule);
     ++rule_lines;
   }
   bool empty() const { return tables.empty(); }
-  std::string render() const {
+  std::string render() { return render_merged(*this, nullptr); }
+
+  // `head` then `tail`, section by section (tail's chains are declared after head's, ...), into
+  // one exactly sized string; the parts are released as they are copied.
+  static std::string render_merged(Payload& head, Payload* tail) {
+    static constexpr const char* kOrder[] = {"filter", "nat", "mangle"};
+    auto parts = [&](const char* name) {
+      std::array<Table*, 2> t{};
+      if (auto it = head.tables.find(name); it != head.tables.end()) t[0] = &it->second;
+      if (tail)
+        if (auto it = tail->tables.find(name); it != tail->tables.end()) t[1] = &it->second;
+      return t;
+    };
+    size_t size = 0;
+    for (const char* name : kOrder)
+      for (Table* t : parts(name))
+        if (t) size += std::strlen(name) + 10 + t->decls.size() + t->dels.size() + t->rules.size() + t->removals.size();
     std::string out;
-    for (const char* name : {"filter", "nat", "mangle"}) {
-      auto it = tables.find(name);
-      if (it == tables.end()) continue;
-      out += "*";
+    out.reserve(size);
+    for (const char* name : kOrder) {
+      auto t = parts(name);
+      if (!t[0] && !t[1]) continue;
+      out += '*';
       out += name;
       out += '\n';
-      out += it->second.decls;
-      out += it->second.dels;
-      out += it->second.rules;
-      out += it->second.removals;
+      for (std::string Table::*section : {&Table::decls, &Table::dels, &Table::rules, &Table::removals})
+        for (Table* x : t)
+          if (x) {
+            out += x->*section;
+            std::string().swap(x->*section);
+          }
       out += "COMMIT\n";
     }
     return out;
   }
 };
 
-std::vector<std::string> compose_shared(SharedChain sc, const std::map<ServicePortName, ServiceRuleset>& built,
-                                        const NodeRuleset& node) {
-  std::vector<std::string> lines;
-  for (const auto& [_, rs] : built) {
-    const auto& v = rs.shared[static_cast<size_t>(sc)];
-    lines.insert(lines.end(), v.begin(), v.end());
-  }
-  if (sc == SharedChain::NatServices)
-    lines.insert(lines.end(), node.nat_services_tail.begin(), node.nat_services_tail.end());
-  return lines;
-}
-
-// Everything a full sync writes, given what the tables hold now.
-void plan_full(const IptablesState& current, const NodeRuleset& node,
-               const std::map<ServicePortName, ServiceRuleset>& built, const std::string& stamp, Payload& p,
-               SyncResult& res) {
-  std::unordered_set<std::string> desired_nat;
-  auto ensure = [&](const std::string& table, const std::string& chain, const std::vector<std::string>& rules) {
-    if (table == "nat") desired_nat.insert(chain);
-    const ChainState* c = current.chain(table, chain);
-    if (c && same_rules(c->rules, rules)) return;
-    p.write_chain(table, chain, rules);
-    ++res.chains_written;
-  };
-  for (const auto& tc : node.chains) {
-    if (tc.table == "nat" && tc.chain.name == kCanaryChain) {
-      auto rules = tc.chain.rules;
-      rules.push_back(stamp);
-      ensure(tc.table, tc.chain.name, rules);
-    } else {
-      ensure(tc.table, tc.chain.name, tc.chain.rules);
-    }
-  }
-  for (size_t i = 0; i < kSharedChainCount; ++i) {
-    auto sc = static_cast<SharedChain>(i);
-    ensure(shared_chain_table(sc), shared_chain_name(sc), compose_shared(sc, built, node));
-  }
-  for (const auto& [_, rs] : built)
-    for (const auto& c : rs.nat_chains) ensure("nat", c.name, c.rules);
-  if (const TableState* nat = current.table("nat"))
-    for (const auto& name : nat->order)
-      if (is_service_chain_name(name) && !desired_nat.count(name)) {
-        p.remove_chain("nat", name);
-        ++res.chains_deleted;
-      }
-  for (const auto& j : node.jumps) {
-    const ChainState* from = current.chain(j.table, j.from);
-    bool found = false;
-    if (from) {
-      std::string want = canonical_rule_text(j.rule);
-      for (const auto& r : from->rules)
-        if (r == j.rule || canonical_rule_text(r) == want) {
-          found = true;
-          break;
-        }
-    }
-    if (!found) p.insert_rule(j.table, j.from, 1, j.rule);
-  }
-}
-
 }  // namespace
 
+std::string_view IptablesSyncer::ChainDigest::name_view() const { return {name.data(), strnlen(name.data(), name.size())}; }
+
+// Everything a full sync writes, given what the tables hold now.
+struct IptablesSyncer::Plan {
+  bool write = true;   // false: count only
+  bool stage = false;  // keep each service's programmed state (for the commit after the restore)
+  std::string stamp;
+  Payload head;  // node-wide chains and shared chains
+  Payload body;  // service chains, stale chain removals, jumps
+  RuleCounts counts;
+  size_t chains_written = 0, chains_deleted = 0;
+  std::vector<std::pair<const ServicePortName*, Programmed>> staged;  // present services, in order
+};
+
 IptablesSyncer::IptablesSyncer(Backend& backend, NodeSettings node) : backend_(backend), node_(std::move(node)) {}
+
+void IptablesSyncer::render_adopted(Entry& e) {
+  if (!e.programmed || !e.prog.chains_pending) return;
+  e.prog = programmed_state(e, build_service_rules(e.port, e.endpoints, node_, programmed_large_mode_));
+}
 
 void IptablesSyncer::update_service(ServicePort port, std::vector<Endpoint> endpoints) {
   ServicePortName name = port.name;
@@ -200,6 +264,7 @@ void IptablesSyncer::update_service(ServicePort port, std::vector<Endpoint> endp
     total_endpoints_ += e.endpoints.size();
     return;
   }
+  render_adopted(e);
   e.present = true;
   e.port = std::move(port);
   e.endpoints = std::move(endpoints);
@@ -216,8 +281,9 @@ void IptablesSyncer::delete_service(const ServicePortName& name) {
     dirty_.erase(name);
     return;
   }
+  render_adopted(it->second);
   it->second.present = false;
-  it->second.endpoints.clear();
+  it->second.endpoints = {};
   dirty_.insert(name);
 }
 
@@ -231,66 +297,151 @@ bool IptablesSyncer::large_cluster_mode() const {
   return total_endpoints_ > static_cast<size_t>(node_.large_cluster_endpoints_threshold);
 }
 
+uint64_t IptablesSyncer::node_digest(bool large) const {
+  uint64_t h = mix(mix(rendered_digest(build_node_rules(node_)), node_inputs_digest(node_)), int64_t{large});
+  for (const auto& [port, eps] : fingerprint_services()) h = mix(h, int64_t(rendered_digest(build_service_rules(port, eps, node_, large))));
+  return h;
+}
+
+uint64_t IptablesSyncer::desired_digest(bool large) const {
+  uint64_t digest = node_digest(large);
+  for (const auto& [_, e] : services_)
+    if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
+  return digest;
+}
+
 Result<SyncResult> IptablesSyncer::sync() {
   auto r = needs_full_sync_ ? full_sync() : partial_sync();
   if (!r) needs_full_sync_ = true;
   return r;
 }
 
-void IptablesSyncer::commit_entry(Entry& e, const ServiceRuleset& rs) {
-  e.programmed = true;
-  e.prog.chains.clear();
-  e.prog.chains.reserve(rs.nat_chains.size());
-  for (const auto& c : rs.nat_chains) e.prog.chains.emplace_back(c.name, hash_rules(c.rules));
-  e.prog.shared = rs.shared;
-  e.prog.has_endpoints = rs.has_endpoints;
-  e.prog.reachable_ips.clear();
-  for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable)
-    e.prog.reachable_ips.push_back(ep->ip);
-  e.prog.port = e.port;
-  services_digest_ -= e.prog.digest;
-  e.prog.digest = service_digest(rs);
-  services_digest_ += e.prog.digest;
+IptablesSyncer::Programmed IptablesSyncer::programmed_state(const Entry& e, const ServiceRuleset& rs) const {
+  Programmed p;
+  p.chains.reserve(rs.nat_chains.size());
+  for (const auto& c : rs.nat_chains) {
+    ChainDigest d;
+    c.name.copy(d.name.data(), std::min(c.name.size(), d.name.size() - 1));
+    d.rules = hash_rules(c.rules);
+    p.chains.push_back(d);
+  }
+  p.shared = rs.shared;
+  p.has_endpoints = rs.has_endpoints;
+  if (needs_conntrack_cleanup(e.port.name.protocol)) {
+    p.conntrack = std::make_unique<ConntrackMemo>();
+    p.conntrack->port = e.port;
+    for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable)
+      p.conntrack->reachable_ips.push_back(ep->ip);
+  }
+  p.digest = service_inputs_digest(e.port, e.endpoints);
+  return p;
 }
 
-void IptablesSyncer::add_conntrack_cleanup(const Entry& e, const ServiceRuleset* rs, ConntrackCleanup& out) const {
+void IptablesSyncer::commit_entry(Entry& e, Programmed prog) {
+  services_digest_ -= e.prog.digest;
+  e.prog = std::move(prog);
+  services_digest_ += e.prog.digest;
+  e.programmed = true;
+}
+
+void IptablesSyncer::add_conntrack_cleanup(const Entry& e, bool has_endpoints_now, ConntrackCleanup& out) const {
   // Flows of UDP/SCTP services outlive rule changes: a service that gains its first endpoint
   // has flows stuck on the REJECT path; an endpoint that goes away has flows still DNATed to it.
-  const ServicePort& port = e.present ? e.port : e.prog.port;
+  const ConntrackMemo* old = e.programmed ? e.prog.conntrack.get() : nullptr;
+  const ServicePort& port = e.present || !old ? e.port : old->port;
   if (!needs_conntrack_cleanup(port.name.protocol)) return;
   const Protocol proto = port.name.protocol;
   bool had = e.programmed && e.prog.has_endpoints;
-  bool has = rs && rs->has_endpoints;
-  if (!had && has && e.present) {
+  if (!had && has_endpoints_now && e.present) {
     out.service_ips.push_back({port.cluster_ip, proto});
     for (const auto& ip : port.external_ips) out.service_ips.push_back({ip, proto});
     for (const auto& ip : port.load_balancer_vips()) out.service_ips.push_back({ip, proto});
     if (port.node_port) out.node_ports.push_back({port.node_port, proto});
   }
-  if (!e.programmed) return;
+  if (!old) return;
   std::vector<std::string> now;
   if (e.present)
     for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable) now.push_back(ep->ip);
-  const ServicePort& old = e.prog.port;
-  for (const auto& ip : e.prog.reachable_ips) {
+  for (const auto& ip : old->reachable_ips) {
     if (std::find(now.begin(), now.end(), ip) != now.end()) continue;
-    out.stale_endpoints.push_back({old.cluster_ip, ip, proto});
-    for (const auto& x : old.external_ips) out.stale_endpoints.push_back({x, ip, proto});
-    for (const auto& x : old.load_balancer_vips()) out.stale_endpoints.push_back({x, ip, proto});
-    if (old.node_port) out.stale_node_port_endpoints.push_back({ip, old.node_port, proto});
+    out.stale_endpoints.push_back({old->port.cluster_ip, ip, proto});
+    for (const auto& x : old->port.external_ips) out.stale_endpoints.push_back({x, ip, proto});
+    for (const auto& x : old->port.load_balancer_vips()) out.stale_endpoints.push_back({x, ip, proto});
+    if (old->port.node_port) out.stale_node_port_endpoints.push_back({ip, old->port.node_port, proto});
+  }
+}
+
+void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& plan) const {
+  auto ensure = [&](Payload& p, std::string_view table, std::string_view chain, const std::vector<std::string>& rules) {
+    if (table == "nat") plan.counts.nat += rules.size();
+    else if (table == "filter") plan.counts.filter += rules.size();
+    if (!plan.write) return;
+    const ChainState* c = current.chain(table, chain);
+    if (c && same_rules(c->rules, rules)) return;
+    p.write_chain(table, chain, rules);
+    ++plan.chains_written;
+  };
+  // Service by service (one rendered service at a time), collecting their shared-chain lines.
+  std::array<std::vector<std::string>, kSharedChainCount> shared;
+  if (plan.stage) plan.staged.reserve(services_.size());
+  for (const auto& [name, e] : services_) {
+    if (!e.present) continue;
+    ServiceRuleset rs = build_service_rules(e.port, e.endpoints, node_, large);
+    for (const auto& c : rs.nat_chains) ensure(plan.body, "nat", c.name, c.rules);
+    if (plan.stage) plan.staged.emplace_back(&name, programmed_state(e, rs));
+    for (size_t i = 0; i < kSharedChainCount; ++i)
+      std::move(rs.shared[i].begin(), rs.shared[i].end(), std::back_inserter(shared[i]));
+  }
+  const NodeRuleset node = build_node_rules(node_);
+  for (const auto& tc : node.chains) {
+    if (tc.table == "nat" && tc.chain.name == kCanaryChain) {
+      auto rules = tc.chain.rules;
+      rules.push_back(plan.stamp);
+      ensure(plan.head, tc.table, tc.chain.name, rules);
+    } else {
+      ensure(plan.head, tc.table, tc.chain.name, tc.chain.rules);
+    }
+  }
+  shared[static_cast<size_t>(SharedChain::NatServices)].insert(
+      shared[static_cast<size_t>(SharedChain::NatServices)].end(), node.nat_services_tail.begin(),
+      node.nat_services_tail.end());
+  for (size_t i = 0; i < kSharedChainCount; ++i) {
+    auto sc = static_cast<SharedChain>(i);
+    ensure(plan.head, shared_chain_table(sc), shared_chain_name(sc), shared[i]);
+  }
+  if (!plan.write) return;
+  if (const TableState* nat = current.table("nat")) {
+    std::vector<std::string_view> desired;  // service chains we keep
+    for (const auto& [_, prog] : plan.staged)
+      for (const auto& c : prog.chains) desired.push_back(c.name_view());
+    std::sort(desired.begin(), desired.end());
+    for (const auto& name : nat->order)
+      if (is_service_chain_name(name) && !std::binary_search(desired.begin(), desired.end(), std::string_view(name))) {
+        plan.body.remove_chain("nat", name);
+        ++plan.chains_deleted;
+      }
+  }
+  for (const auto& j : node.jumps) {
+    const ChainState* from = current.chain(j.table, j.from);
+    bool found = false;
+    if (from) {
+      std::string want = canonical_rule_text(j.rule);
+      for (const auto& r : from->rules)
+        if (r == j.rule || canonical_rule_text(r) == want) {
+          found = true;
+          break;
+        }
+    }
+    if (!found) plan.body.insert_rule(j.table, j.from, 1, j.rule);
   }
 }
 
 Result<SyncResult> IptablesSyncer::full_sync() {
   const bool large = large_cluster_mode();
-  NodeRuleset node = build_node_rules(node_);
-  std::map<ServicePortName, ServiceRuleset> built;
-  uint64_t digest = node_digest(node);
-  for (const auto& [name, e] : services_)
-    if (e.present) {
-      auto& rs = built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large)).first->second;
-      digest += service_digest(rs);
-    }
+  const uint64_t node_part = node_digest(large);
+  uint64_t digest = node_part;
+  for (const auto& [_, e] : services_)
+    if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
 
   SyncResult res;
   res.full = true;
@@ -300,35 +451,60 @@ Result<SyncResult> IptablesSyncer::full_sync() {
     auto m = stamp_matches(digest);
     adopt = m.ok() && *m;
   }
-  if (!adopt) {
+  if (adopt) {
+    // Nothing is rendered but each service's lines in shared chains (partial syncs insert next
+    // to them); its own chains are rendered when it first changes (render_adopted).
+    for (auto it = services_.begin(); it != services_.end();) {
+      Entry& e = it->second;
+      if (!e.present) {
+        services_digest_ -= e.prog.digest;
+        it = services_.erase(it);
+        continue;
+      }
+      Programmed p = programmed_state(e, build_service_rules(e.port, e.endpoints, node_, large, RulesetPart::SharedOnly));
+      p.chains_pending = true;
+      commit_entry(e, std::move(p));
+      ++it;
+    }
+  } else {
     auto saved = backend_.save();
     if (!saved) return saved.error().wrap("iptables-save");
     auto current = parse_iptables_save(*saved);
     if (!current) return current.error().wrap("parsing iptables-save output");
-    Payload p;
-    plan_full(*current, node, built, stamp_rule(digest), p, res);
-    res.rule_lines = p.rule_lines;
-    if (!p.empty()) {
-      res.payload = p.render();
+    std::string().swap(*saved);
+    Plan plan;
+    plan.stage = true;
+    plan.stamp = stamp_rule(digest);
+    plan_full(*current, large, plan);
+    *current = IptablesState();
+    res.chains_written = plan.chains_written;
+    res.chains_deleted = plan.chains_deleted;
+    res.rule_lines = plan.head.rule_lines + plan.body.rule_lines;
+    res.desired_rules = plan.counts;
+    if (!plan.head.empty() || !plan.body.empty()) {
+      res.payload = Payload::render_merged(plan.head, &plan.body);
       if (Status st = backend_.restore(res.payload); !st) return st.error();
       res.restored = true;
     }
+    auto staged = plan.staged.begin();
+    for (auto it = services_.begin(); it != services_.end();) {
+      Entry& e = it->second;
+      const bool dirty = dirty_.count(it->first) > 0;
+      if (!e.present) {
+        if (dirty) add_conntrack_cleanup(e, false, res.conntrack);
+        services_digest_ -= e.prog.digest;
+        it = services_.erase(it);
+        continue;
+      }
+      Programmed& p = staged->second;
+      ++staged;
+      if (dirty) add_conntrack_cleanup(e, p.has_endpoints, res.conntrack);
+      commit_entry(e, std::move(p));
+      ++it;
+    }
   }
   res.adopted = adopt;
-  for (auto it = services_.begin(); it != services_.end();) {
-    Entry& e = it->second;
-    auto b = built.find(it->first);
-    if (dirty_.count(it->first) && !adopt)
-      add_conntrack_cleanup(e, b == built.end() ? nullptr : &b->second, res.conntrack);
-    if (!e.present) {
-      services_digest_ -= e.prog.digest;
-      it = services_.erase(it);
-      continue;
-    }
-    commit_entry(e, b->second);
-    ++it;
-  }
-  node_digest_ = node_digest(node);
+  node_digest_ = node_part;
   dirty_.clear();
   needs_full_sync_ = false;
   first_sync_ = false;
@@ -370,15 +546,15 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     const ServiceRuleset* rs = nullptr;
     if (e.present) rs = &built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large)).first->second;
     // Owned chains: write the changed, remove the unused.
-    std::unordered_set<std::string> keep;
+    std::vector<std::string_view> keep;
     if (rs)
       for (const auto& c : rs->nat_chains) {
-        keep.insert(c.name);
+        keep.push_back(c.name);
         uint64_t h = hash_rules(c.rules);
         bool same = false;
-        for (const auto& [n, oh] : e.prog.chains)
-          if (n == c.name) {
-            same = oh == h;
+        for (const auto& old : e.prog.chains)
+          if (old.name_view() == c.name) {
+            same = old.rules == h;
             break;
           }
         if (!same || !e.programmed) {
@@ -387,9 +563,9 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
         }
       }
     if (e.programmed)
-      for (const auto& [n, _] : e.prog.chains)
-        if (!keep.count(n)) {
-          p.remove_chain("nat", n);
+      for (const auto& old : e.prog.chains)
+        if (std::find(keep.begin(), keep.end(), old.name_view()) == keep.end()) {
+          p.remove_chain("nat", old.name_view());
           ++res.chains_deleted;
         }
   }
@@ -467,7 +643,7 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     for (const auto& name : dirty_) {
       const Entry& e = services_.at(name);
       if (e.programmed) digest -= e.prog.digest;
-      if (auto b = built.find(name); b != built.end()) digest += service_digest(b->second);
+      if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
     }
     if (!node_built) node = build_node_rules(node_);
     for (const auto& tc : node.chains)
@@ -487,12 +663,12 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     auto it = services_.find(name);
     Entry& e = it->second;
     auto b = built.find(name);
-    add_conntrack_cleanup(e, b == built.end() ? nullptr : &b->second, res.conntrack);
+    add_conntrack_cleanup(e, b != built.end() && b->second.has_endpoints, res.conntrack);
     if (!e.present) {
       services_digest_ -= e.prog.digest;
       services_.erase(it);
     } else {
-      commit_entry(e, b->second);
+      commit_entry(e, programmed_state(e, b->second));
     }
   }
   dirty_.clear();
@@ -514,17 +690,19 @@ Result<bool> IptablesSyncer::check_canaries() {
 
 std::string IptablesSyncer::full_payload() const {
   const bool large = large_cluster_mode();
-  NodeRuleset node = build_node_rules(node_);
-  std::map<ServicePortName, ServiceRuleset> built;
-  for (const auto& [name, e] : services_)
-    if (e.present) built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large));
-  uint64_t digest = node_digest(node);
-  for (const auto& [_, rs] : built) digest += service_digest(rs);
   IptablesState empty;
-  Payload p;
-  SyncResult res;
-  plan_full(empty, node, built, stamp_rule(digest), p, res);
-  return p.render();
+  Plan plan;
+  plan.stamp = stamp_rule(desired_digest(large));
+  plan_full(empty, large, plan);
+  return Payload::render_merged(plan.head, &plan.body);
+}
+
+RuleCounts IptablesSyncer::count_desired_rules() const {
+  IptablesState empty;
+  Plan plan;
+  plan.write = false;
+  plan_full(empty, large_cluster_mode(), plan);
+  return plan.counts;
 }
 
 }  // namespace knode::netrules

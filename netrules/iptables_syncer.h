@@ -6,9 +6,12 @@
 //    (canonical rule forms) and writes only the chains that differ, the missing jumps and the
 //    deletion of stale service chains. A restarted proxy with its rules in place writes nothing.
 //  - Every transaction also stamps a digest of the complete desired ruleset into the nat
-//    KUBE-PROXY-CANARY chain. The first sync after a start reads just the canary chains; when
-//    the stamp matches what it would write, it adopts the rules without iptables-save (seconds
-//    at 10k services). Later full syncs always compare with iptables-save.
+//    KUBE-PROXY-CANARY chain. The digest is taken over what the rules are generated from (the
+//    generator's fingerprint, node settings, every service port and its endpoints), so it costs
+//    no rule rendering. The first sync after a start reads just the canary chains; when the
+//    stamp matches, it adopts the rules without iptables-save and without rendering them (a
+//    service's chains are rendered from its programmed inputs when it first changes). Later full
+//    syncs always compare with iptables-save.
 //  - A partial sync rebuilds only the services that changed since the last sync, rewrites their
 //    changed KUBE-SVC/SVL/EXT/FW/SEP chains, deletes the chains they no longer use, and edits the
 //    shared chains (KUBE-SERVICES, KUBE-NODEPORTS, …) line by line (-D / -I at the right position)
@@ -18,6 +21,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -31,6 +36,14 @@
 
 namespace knode::netrules {
 
+class IptablesState;
+
+// -A rules of the complete desired ruleset per table (kubeproxy_sync_proxy_rules_iptables_total).
+struct RuleCounts {
+  size_t nat = 0;
+  size_t filter = 0;
+};
+
 struct SyncResult {
   bool full = false;        // a full sync (save + compare) rather than a partial one
   bool adopted = false;     // first sync: the canary stamp matched, rules adopted as they are
@@ -40,6 +53,7 @@ struct SyncResult {
   size_t rule_lines = 0;    // -A/-I/-D lines in the payload
   std::string payload;      // what was written ("" when nothing)
   ConntrackCleanup conntrack;  // flows to delete now that the rules are in place
+  std::optional<RuleCounts> desired_rules;  // full syncs that compared (not adoptions)
 };
 
 class IptablesSyncer {
@@ -64,15 +78,28 @@ class IptablesSyncer {
 
   // The complete payload for empty tables (for --dry-run and golden tests); no I/O.
   std::string full_payload() const;
+  // Renders the desired ruleset service by service to count its rules; no I/O.
+  RuleCounts count_desired_rules() const;
 
  private:
+  // An owned chain as programmed: its name and a hash of its rules (not the rules).
+  struct ChainDigest {
+    std::array<char, 32> name{};  // NUL-padded; service chain names have at most 25 characters
+    uint64_t rules = 0;
+    std::string_view name_view() const;
+  };
+  // What partial syncs and conntrack cleanup need to know about an old service port.
+  struct ConntrackMemo {
+    ServicePort port;                        // as programmed
+    std::vector<std::string> reachable_ips;  // endpoint IPs behind the rules
+  };
   struct Programmed {
-    std::vector<std::pair<std::string, uint64_t>> chains;  // owned nat chains and rule hashes
-    std::array<std::vector<std::string>, kSharedChainCount> shared;
+    std::vector<ChainDigest> chains;  // owned nat chains
+    std::array<std::vector<std::string>, kSharedChainCount> shared;  // its lines in shared chains
     bool has_endpoints = false;
-    std::vector<std::string> reachable_ips;  // endpoint IPs behind the rules (conntrack cleanup)
-    ServicePort port;                        // as programmed (conntrack cleanup of old IPs)
-    uint64_t digest = 0;                     // this service's share of the ruleset digest
+    bool chains_pending = false;  // adopted at start: `chains` not rendered yet (inputs unchanged)
+    std::unique_ptr<ConntrackMemo> conntrack;  // UDP and SCTP only
+    uint64_t digest = 0;  // this service's share of the ruleset digest (over its inputs)
   };
   struct Entry {
     bool present = false;  // false: deleted, waiting for the next sync to remove its rules
@@ -81,14 +108,21 @@ class IptablesSyncer {
     bool programmed = false;
     Programmed prog;
   };
+  struct Plan;
 
   bool large_cluster_mode() const;
+  uint64_t node_digest(bool large) const;
+  uint64_t desired_digest(bool large) const;
+  void plan_full(const IptablesState& current, bool large, Plan& plan) const;
   Result<SyncResult> full_sync();
   Result<bool> stamp_matches(uint64_t digest);
   std::string stamp_rule(uint64_t digest) const;
   Result<SyncResult> partial_sync();
-  void commit_entry(Entry& e, const ServiceRuleset& rs);
-  void add_conntrack_cleanup(const Entry& e, const ServiceRuleset* rs, ConntrackCleanup& out) const;
+  Programmed programmed_state(const Entry& e, const ServiceRuleset& rs) const;
+  void commit_entry(Entry& e, Programmed prog);
+  // Before the inputs of a service adopted at start change: render what it programmed.
+  void render_adopted(Entry& e);
+  void add_conntrack_cleanup(const Entry& e, bool has_endpoints_now, ConntrackCleanup& out) const;
 
   Backend& backend_;
   NodeSettings node_;
@@ -98,7 +132,7 @@ class IptablesSyncer {
   bool needs_full_sync_ = true;
   bool programmed_large_mode_ = false;
   bool first_sync_ = true;
-  uint64_t node_digest_ = 0;     // node-wide chains' share of the digest (as programmed)
+  uint64_t node_digest_ = 0;     // node-wide share of the digest (as programmed)
   uint64_t services_digest_ = 0; // sum of programmed entries' digests
 };
 

@@ -244,23 +244,12 @@ void Proxier::sync() {
     }
     m.no_local_endpoints_internal.Set(internal);
     m.no_local_endpoints_external.Set(external);
-    if (r->full && (r->restored || r->adopted)) {
-      // Rules per table of the complete desired ruleset (recounted on full syncs only).
-      std::string payload = deps_.syncer.full_payload();
-      int nat = 0, filter = 0, *cur = nullptr;
-      size_t pos = 0;
-      while (pos < payload.size()) {
-        size_t end = payload.find('\n', pos);
-        if (end == std::string::npos) end = payload.size();
-        std::string_view line(payload.data() + pos, end - pos);
-        if (line == "*nat") cur = &nat;
-        else if (line == "*filter") cur = &filter;
-        else if (line.starts_with("*")) cur = nullptr;
-        else if (cur && line.starts_with("-A ")) ++*cur;
-        pos = end + 1;
-      }
-      m.iptables_rules_nat.Set(nat);
-      m.iptables_rules_filter.Set(filter);
+    // Rules per table of the complete desired ruleset: known after a full sync that compared;
+    // after an adoption (nothing rendered) counted here, once health has been reported.
+    if (r->full && (r->desired_rules || r->adopted)) {
+      auto counts = r->desired_rules ? *r->desired_rules : deps_.syncer.count_desired_rules();
+      m.iptables_rules_nat.Set(static_cast<double>(counts.nat));
+      m.iptables_rules_filter.Set(static_cast<double>(counts.filter));
     }
   }
   trigger_times_.clear();
@@ -269,8 +258,8 @@ void Proxier::sync() {
     ++stats_.syncs;
     ++(r->full ? stats_.full_syncs : stats_.partial_syncs);
     stats_.services = services_.size();
+    r->payload = std::string();  // at 10k Services a full sync's payload is tens of MiB
     stats_.last = *r;
-    stats_.last->payload.clear();
   }
   log::infov(r->full ? 2 : 4, "Synced proxy rules", "full", r->full, "adopted", r->adopted,
              "chainsWritten", r->chains_written, "chainsDeleted", r->chains_deleted, "ruleLines", r->rule_lines,

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "netrules/chain_names.h"
 #include "netrules/fake_backend.h"
@@ -413,4 +414,119 @@ TEST_CASE("conntrack cleanup is planned for UDP endpoint changes", "[netrules][s
   auto r3 = s.sync();
   REQUIRE(r3.ok());
   CHECK(r3->conntrack.empty());
+}
+
+TEST_CASE("after an adopting restart, changed services are rendered from what was programmed", "[netrules][sync]") {
+  FakeBackend b;
+  auto svcs = small_cluster();
+  {
+    IptablesSyncer first(b, test_node());
+    for (auto& t : svcs) first.update_service(t.port, t.endpoints);
+    REQUIRE(first.sync().ok());
+  }
+  IptablesSyncer second(b, test_node());
+  for (auto& t : svcs) second.update_service(t.port, t.endpoints);
+  auto r = second.sync();
+  REQUIRE(r.ok());
+  REQUIRE(r->adopted);
+  CHECK_FALSE(r->desired_rules);  // nothing was rendered to count
+  // The rule counts (a metric) come from rendering, as a full sync's do.
+  const RuleCounts counts = second.count_desired_rules();
+  const std::string payload = second.full_payload();
+  const size_t filter_at = payload.find("*filter\n"), nat_at = payload.find("*nat\n"),
+               mangle_at = payload.find("*mangle\n");
+  CHECK(counts.filter == count_lines_starting(payload.substr(filter_at, nat_at - filter_at), "-A "));
+  CHECK(counts.nat == count_lines_starting(payload.substr(nat_at, mangle_at - nat_at), "-A "));
+  CHECK(counts.nat > 20);
+
+  // svc1 loses an endpoint, svc4 (UDP) loses one and svc5 is deleted: only their chains change.
+  const std::string gone = endpoint_chain_name(svcs[0].port.name, svcs[0].endpoints.back());
+  svcs[0].endpoints.pop_back();
+  second.update_service(svcs[0].port, svcs[0].endpoints);
+  svcs[3].endpoints.pop_back();
+  second.update_service(svcs[3].port, svcs[3].endpoints);
+  second.delete_service(svcs[4].port.name);
+  auto p = second.sync();
+  REQUIRE(p.ok());
+  INFO(p->payload);
+  CHECK_FALSE(p->full);
+  CHECK(contains(p->payload, "-X " + gone + "\n"));
+  CHECK(contains(p->payload, "-X " + service_chain_names(svcs[4].port.name).external + "\n"));
+  CHECK_FALSE(declared(p->payload).count(service_chain_names(svcs[1].port.name).cluster));
+  // svc4's flows to the endpoint that went away are cleared, as without the restart.
+  REQUIRE(p->conntrack.stale_endpoints.size() == 1);
+  CHECK(p->conntrack.stale_endpoints[0].origin == "172.30.0.44");
+  CHECK(p->conntrack.stale_endpoints[0].dest == "10.180.1.4");
+  svcs.erase(svcs.begin() + 4);
+
+  FakeBackend fresh;
+  IptablesSyncer full(fresh, test_node());
+  for (auto& t : svcs) full.update_service(t.port, t.endpoints);
+  REQUIRE(full.sync().ok());
+  CHECK(canonical_state(b.state()) == canonical_state(fresh.state()));
+
+  // And the stamp written by that partial sync lets the next restart adopt again.
+  IptablesSyncer third(b, test_node());
+  for (auto& t : svcs) third.update_service(t.port, t.endpoints);
+  auto again = third.sync();
+  REQUIRE(again.ok());
+  CHECK(again->adopted);
+}
+
+TEST_CASE("the ruleset stamp changes with every input the rules are generated from", "[netrules][sync]") {
+  auto stamp = [](const std::vector<TestService>& svcs, const NodeSettings& node) {
+    FakeBackend b;
+    IptablesSyncer s(b, node);
+    for (auto& t : svcs) s.update_service(t.port, t.endpoints);
+    std::string p = s.full_payload();
+    size_t at = p.find("knode ruleset ");
+    REQUIRE(at != std::string::npos);
+    return p.substr(at + 14, 16);
+  };
+  const auto base_svcs = small_cluster();
+  const std::string base = stamp(base_svcs, test_node());
+  CHECK(stamp(small_cluster(), test_node()) == base);
+
+  using Edit = std::function<void(std::vector<TestService>&, NodeSettings&)>;
+  const std::vector<std::pair<const char*, Edit>> edits{
+      {"namespace", [](auto& s, auto&) { s[0].port.name.namespace_name = "nsX"; }},
+      {"name", [](auto& s, auto&) { s[0].port.name.name = "svcX"; }},
+      {"port name", [](auto& s, auto&) { s[0].port.name.port = "pX"; }},
+      {"protocol", [](auto& s, auto&) { s[0].port.name.protocol = Protocol::SCTP; }},
+      {"cluster IP", [](auto& s, auto&) { s[0].port.cluster_ip = "172.30.0.99"; }},
+      {"port", [](auto& s, auto&) { s[0].port.port = 81; }},
+      {"node port", [](auto& s, auto&) { s[1].port.node_port = 3999; }},
+      {"external IPs", [](auto& s, auto&) { s[1].port.external_ips.push_back("192.168.99.23"); }},
+      {"LB ingress IP", [](auto& s, auto&) { s[1].port.load_balancer_ingress[0].ip = "1.2.3.5"; }},
+      {"LB ingress mode", [](auto& s, auto&) { s[1].port.load_balancer_ingress[1].mode = LoadBalancerIPMode::VIP; }},
+      {"LB source ranges", [](auto& s, auto&) { s[1].port.load_balancer_source_ranges = {"203.0.113.0/24"}; }},
+      {"affinity", [](auto& s, auto&) { s[0].port.session_affinity_client_ip = true; }},
+      {"affinity timeout", [](auto& s, auto&) { s[3].port.sticky_max_age_seconds = 60; }},
+      {"external policy", [](auto& s, auto&) { s[1].port.external_traffic_policy = TrafficPolicy::Cluster; }},
+      {"internal policy", [](auto& s, auto&) { s[0].port.internal_traffic_policy = TrafficPolicy::Local; }},
+      {"health check node port", [](auto& s, auto&) { s[1].port.health_check_node_port = 30001; }},
+      {"endpoint IP", [](auto& s, auto&) { s[0].endpoints[1].ip = "10.180.1.9"; }},
+      {"endpoint port", [](auto& s, auto&) { s[0].endpoints[1].port = 81; }},
+      {"endpoint ready", [](auto& s, auto&) { s[0].endpoints[1].ready = false; }},
+      {"endpoint serving", [](auto& s, auto&) { s[0].endpoints[1].serving = false; }},
+      {"endpoint terminating", [](auto& s, auto&) { s[0].endpoints[1].terminating = true; }},
+      {"endpoint is local", [](auto& s, auto&) { s[0].endpoints[1].is_local = true; }},
+      {"endpoint order", [](auto& s, auto&) { std::swap(s[0].endpoints[0], s[0].endpoints[1]); }},
+      {"masquerade bit", [](auto&, auto& n) { n.masquerade_bit = 15; }},
+      {"masquerade all", [](auto&, auto& n) { n.masquerade_all = true; }},
+      {"local detector", [](auto&, auto& n) { n.local_detector.value = "10.0.0.0/9"; }},
+      {"node IP", [](auto&, auto& n) { n.node_ip = "203.0.113.7"; }},
+      {"nodeport addresses", [](auto&, auto& n) { n.nodeport_all_local = false, n.nodeport_ips = {"192.168.0.2"}; }},
+      {"localhost nodeports", [](auto&, auto& n) { n.localhost_nodeports = false; }},
+      {"tcp be liberal", [](auto&, auto& n) { n.conntrack_tcp_be_liberal = true; }},
+      {"random fully", [](auto&, auto& n) { n.masquerade_random_fully = false; }},
+      {"large cluster mode", [](auto&, auto& n) { n.large_cluster_endpoints_threshold = 2; }},
+  };
+  for (const auto& [what, edit] : edits) {
+    auto svcs = small_cluster();
+    NodeSettings node = test_node();
+    edit(svcs, node);
+    INFO(what);
+    CHECK(stamp(svcs, node) != base);
+  }
 }
