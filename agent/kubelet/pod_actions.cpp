@@ -18,35 +18,98 @@ bool init_failed(const RuntimeContainer& rc) {
   return rc.state == ContainerState::Unknown;
 }
 
-struct NextInit {
-  const RuntimeContainer* last_status = nullptr;
-  std::optional<size_t> next;
-  bool done = false;
-};
+// upstream's hasAnyRegularContainerCreated: a regular container ran in an earlier sandbox.
+bool any_regular_container_created(const kube::Pod& pod, const PodRuntimeStatus& status) {
+  for (const auto& c : pod.spec.containers) {
+    const RuntimeContainer* rc = status.latest(c.name);
+    if (rc && rc->state != ContainerState::Unknown) return true;
+  }
+  return false;
+}
 
-// upstream's findNextInitContainerToRun (without sidecars).
-NextInit find_next_init_container(const kube::Pod& pod, const PodRuntimeStatus& status) {
+// upstream's computeInitContainerActions: fills init_containers_to_start (and kills) and returns
+// whether initialization is complete. Walks the init containers backwards, since completed ones may
+// have been removed from the runtime: the last one with a status tells how far initialization got;
+// sidecars before it are kept running.
+bool compute_init_actions(const kube::Pod& pod, const PodRuntimeStatus& status, const ActionInputs& in,
+                          PodActions& a) {
   const auto& inits = pod.spec.init_containers;
-  if (inits.empty()) return {.done = true};
-  // Any regular container with a status means initialization completed earlier.
-  for (const auto& c : pod.spec.containers)
-    if (status.latest(c.name)) return {.done = true};
-  // A failed init container is restarted first.
-  for (size_t i = inits.size(); i-- > 0;) {
-    const RuntimeContainer* rc = status.latest(inits[i].name);
-    if (rc && init_failed(*rc)) return {.last_status = rc, .next = i};
+  if (inits.empty()) return true;
+  // A created or running regular container means the init containers completed before (an exited
+  // one may be from a sandbox before a reboot, so it does not count).
+  bool initialized = false;
+  for (const auto& c : pod.spec.containers) {
+    const RuntimeContainer* rc = status.latest(c.name);
+    if (rc && (rc->state == ContainerState::Created || rc->state == ContainerState::Running)) initialized = true;
   }
+  bool previously_initialized = initialized;
+  std::vector<size_t> start;  // collected backwards
+  auto kill = [&](const RuntimeContainer& rc, std::string reason) {
+    a.containers_to_kill.push_back({rc.id, rc.name, std::move(reason)});
+  };
   for (size_t i = inits.size(); i-- > 0;) {
-    const RuntimeContainer* rc = status.latest(inits[i].name);
-    if (!rc) continue;
-    if (rc->state == ContainerState::Exited && rc->exit_code == 0) {
-      if (i + 1 == inits.size()) return {.last_status = rc, .done = true};
-      return {.last_status = rc, .next = i + 1};
+    const kube::Container& c = inits[i];
+    const bool sidecar = kube::is_sidecar(c);
+    const RuntimeContainer* rc = status.latest(c.name);
+    if (!rc) {
+      // Initialized before but gone (removed): only a sidecar is started again.
+      if (previously_initialized && sidecar) start.push_back(i);
+      continue;
     }
-    // Created or running: wait for it.
-    return {.last_status = rc};
+    if (previously_initialized && !sidecar) continue;  // after initialization only sidecars matter
+    switch (rc->state) {
+      case ContainerState::Created:
+        // Created and started happen in one step; one left created failed to start.
+        start.push_back(i);
+        break;
+      case ContainerState::Running: {
+        if (!sidecar) break;  // wait for it to finish
+        if (c.startup_probe) {
+          auto st = in.started.find(c.name);
+          if (st == in.started.end() || !st->second) break;  // wait for the startup probe
+        }
+        if (i + 1 == inits.size()) initialized = true;
+        else if (!previously_initialized) start.push_back(i + 1);  // started for the first time: next one
+        if (rc->hash != cri::hash_container(c)) {
+          kill(*rc, "Init container " + c.name + " definition changed, will be restarted");
+          start.push_back(i);
+        } else if (in.liveness_failed.count(c.name)) {
+          kill(*rc, "Init container " + c.name + " failed liveness probe, will be restarted");
+          start.push_back(i);
+        }
+        break;
+      }
+      case ContainerState::Exited:
+        if (sidecar) {
+          start.push_back(i);  // restarted whatever the pod's restartPolicy (with crash-loop back-off)
+        } else if (init_failed(*rc)) {
+          if (!restart_on_failure(pod)) {
+            a.kill_pod = true;
+            a.init_containers_to_start.clear();
+            return false;
+          }
+          start.push_back(i);
+        } else if (i + 1 == inits.size()) {
+          initialized = true;
+        } else {
+          start.push_back(i + 1);
+        }
+        break;
+      case ContainerState::Unknown:
+        if (!sidecar && !restart_on_failure(pod)) {
+          a.kill_pod = true;
+          a.init_containers_to_start.clear();
+          return false;
+        }
+        kill(*rc, "Init container is in \"unknown\" state, try killing it before restart");
+        start.push_back(i);
+        break;
+    }
+    previously_initialized = true;
   }
-  return {.next = 0};
+  if (!previously_initialized) start.push_back(0);  // nothing ran yet: the first one
+  a.init_containers_to_start.assign(start.rbegin(), start.rend());
+  return initialized;
 }
 
 }  // namespace
@@ -68,6 +131,7 @@ bool should_container_be_restarted(const kube::Container& c, const kube::Pod& po
   if (!rc) return true;
   if (rc->state == ContainerState::Running) return false;
   if (rc->state == ContainerState::Unknown || rc->state == ContainerState::Created) return true;
+  if (kube::is_sidecar(c)) return true;
   if (pod.spec.restart_policy == "Never") return false;
   if (pod.spec.restart_policy == "OnFailure" && rc->exit_code == 0) return false;
   return true;
@@ -93,33 +157,21 @@ PodActions compute_pod_actions(const kube::Pod& pod, const PodRuntimeStatus& sta
       if (pod.spec.restart_policy == "OnFailure" && container_succeeded(c, status)) continue;
       to_start.push_back(i);
     }
-    if (to_start.empty() && find_next_init_container(pod, status).done) {
-      // Everything succeeded (OnFailure): no new sandbox.
+    if (to_start.empty() && any_regular_container_created(pod, status)) {
+      // Initialization done and nothing to start (OnFailure, all succeeded): no new sandbox.
       a.create_sandbox = false;
       return a;
     }
     if (!pod.spec.init_containers.empty()) {
-      a.next_init_container = 0;
+      a.init_containers_to_start = {0};
       return a;
     }
     a.containers_to_start = std::move(to_start);
     return a;
   }
 
-  NextInit init = find_next_init_container(pod, status);
-  if (!init.done) {
-    if (init.next) {
-      bool failed = init.last_status && init_failed(*init.last_status);
-      if (failed && !restart_on_failure(pod)) {
-        a.kill_pod = true;
-      } else {
-        if (init.last_status && init.last_status->state == ContainerState::Unknown)
-          a.containers_to_kill.push_back({init.last_status->id, init.last_status->name, "Init container is in unknown state"});
-        a.next_init_container = init.next;
-      }
-    }
-    return a;
-  }
+  // Initialization failed or still in progress: regular containers wait.
+  if (!compute_init_actions(pod, status, in, a) || a.kill_pod) return a;
 
   size_t keep = 0;
   for (size_t i = 0; i < pod.spec.containers.size(); ++i) {
@@ -148,7 +200,11 @@ PodActions compute_pod_actions(const kube::Pod& pod, const PodRuntimeStatus& sta
     if (restart) a.containers_to_start.push_back(i);
     a.containers_to_kill.push_back({rc->id, c.name, reason + ", will be restarted"});
   }
-  if (keep == 0 && a.containers_to_start.empty()) a.kill_pod = true;
+  if (keep == 0 && a.containers_to_start.empty()) {
+    // Nothing left to run: stop the pod, and do not let its sidecars keep it alive.
+    a.kill_pod = true;
+    a.init_containers_to_start.clear();
+  }
   return a;
 }
 

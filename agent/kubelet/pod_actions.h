@@ -1,11 +1,16 @@
 // What a sync must do to bring a pod's runtime state to its spec, decided as upstream's
-// kuberuntime computePodActions does: a missing or changed sandbox means kill everything and start
-// over; init containers run one at a time, in order; regular containers start when absent and
-// restart per restartPolicy; a running container whose spec hash changed, or whose liveness probe
-// failed, is killed and started again. Pure: runtime state and probe results in, actions out.
+// kuberuntime computePodActions / computeInitContainerActions do (with sidecars): a missing or
+// changed sandbox means kill everything and start over; init containers run one at a time, in
+// order; a sidecar (an init container with restartPolicy Always) lets the next one start once it
+// runs and its startup probe (if any) succeeded, and is restarted whenever it exits, whatever the
+// pod's restartPolicy; regular containers start once initialization is done and restart per
+// restartPolicy; a running container (or sidecar) whose spec hash changed, or whose liveness probe
+// failed, is killed and started again; a pod whose regular containers are all done is killed,
+// sidecars included. Pure: runtime state and probe results in, actions out.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,18 +32,19 @@ struct PodActions {
   bool create_sandbox = false;
   std::string sandbox_id;        // the sandbox to use when not creating one
   uint32_t attempt = 0;          // metadata.attempt of the sandbox to create
-  std::optional<size_t> next_init_container;   // index into spec.initContainers
+  std::vector<size_t> init_containers_to_start;  // indexes into spec.initContainers, in start order
   std::vector<size_t> containers_to_start;     // indexes into spec.containers
   std::vector<ContainerToKill> containers_to_kill;
 
   bool nothing_to_do() const {
-    return !kill_pod && !create_sandbox && !next_init_container && containers_to_start.empty() &&
+    return !kill_pod && !create_sandbox && init_containers_to_start.empty() && containers_to_start.empty() &&
            containers_to_kill.empty();
   }
 };
 
 struct ActionInputs {
   std::set<std::string> liveness_failed;  // container names whose liveness probe says restart
+  std::map<std::string, bool> started;    // startup probe results of running containers that have one
 };
 
 // Whether the sandbox must be (re)created: none, more than one ready, the newest not ready, the
@@ -50,7 +56,8 @@ struct SandboxDecision {
 };
 SandboxDecision sandbox_changed(const kube::Pod& pod, const PodRuntimeStatus& status);
 
-// upstream's kubecontainer.ShouldContainerBeRestarted.
+// upstream's kubecontainer.ShouldContainerBeRestarted; a sidecar is restarted whenever it is not
+// running, whatever the pod's restartPolicy.
 bool should_container_be_restarted(const kube::Container& c, const kube::Pod& pod, const PodRuntimeStatus& status);
 
 PodActions compute_pod_actions(const kube::Pod& pod, const PodRuntimeStatus& status, const ActionInputs& in = {});

@@ -72,16 +72,18 @@ std::vector<kube::ContainerStatus> container_statuses(const kube::Pod& pod, cons
       bool is_started = running && (!c.startup_probe || (started != in.started.end() && started->second));
       s.started = is_started;
       auto ready = in.ready.find(c.name);
-      if (init) {
+      if (init && !kube::is_sidecar(c)) {
         s.ready = cur->state == ContainerState::Exited && cur->exit_code == 0;
-        if (kube::is_sidecar(c)) s.ready = running;
       } else {
+        // Regular containers and sidecars: started, and the readiness probe (if any) succeeded.
         s.ready = is_started && (!c.readiness_probe || (ready != in.ready.end() && ready->second));
       }
     }
     // A container the next sync will (re)start shows why it is waiting.
     auto reason = in.reasons.find(c.name);
-    if (reason != in.reasons.end() && should_container_be_restarted(c, pod, rs)) {
+    bool init_succeeded = init && !kube::is_sidecar(c) && cur && cur->state == ContainerState::Exited &&
+                          cur->exit_code == 0;
+    if (reason != in.reasons.end() && !init_succeeded && should_container_be_restarted(c, pod, rs)) {
       if (s.state.terminated) s.last_state = s.state;
       s.state = {};
       s.state.waiting = kube::ContainerStateWaiting{reason->second.reason, reason->second.message};
@@ -116,14 +118,26 @@ std::string name_list(const std::vector<std::string>& names) {
 
 std::string pod_phase(const kube::PodSpec& spec, const std::vector<kube::ContainerStatus>& init_statuses,
                       const std::vector<kube::ContainerStatus>& statuses) {
-  int pending_init = 0, failed_init = 0;
+  int pending_init = 0, pending_sidecars = 0, failed_init = 0;
+  int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
   for (const auto& c : spec.init_containers) {
     const kube::ContainerStatus* s = find_status(init_statuses, c.name);
-    if (!s) { ++pending_init; continue; }
     if (kube::is_sidecar(c)) {
-      if (!(s->started && *s->started)) ++pending_init;
+      // A sidecar counts as running (or pending until started); once stopped it does not count.
+      if (!s) { ++unknown; continue; }
+      if (s->state.running) {
+        if (!(s->started && *s->started)) ++pending_sidecars;
+        ++running;
+      } else if (s->state.waiting && !s->last_state.terminated) {
+        ++pending_sidecars;
+        ++waiting;
+      } else if (!s->state.terminated && !s->state.waiting) {
+        ++pending_sidecars;
+        ++unknown;
+      }
       continue;
     }
+    if (!s) { ++pending_init; continue; }
     if (s->state.running) ++pending_init;
     else if (s->state.terminated) { if (s->state.terminated->exit_code != 0) ++failed_init; }
     else if (s->state.waiting) {
@@ -131,24 +145,26 @@ std::string pod_phase(const kube::PodSpec& spec, const std::vector<kube::Contain
       else ++pending_init;
     } else ++pending_init;
   }
-  int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  bool regular_started = false;  // upstream's HasAnyRegularContainerStarted
+  int regular_running = 0, regular_stopped = 0;
   for (const auto& c : spec.containers) {
     const kube::ContainerStatus* s = find_status(statuses, c.name);
     if (!s) { ++unknown; continue; }
-    if (s->state.running) ++running;
-    else if (s->state.terminated) { ++stopped; if (s->state.terminated->exit_code == 0) ++succeeded; }
-    else if (s->state.waiting) { if (s->last_state.terminated) ++stopped; else ++waiting; }
+    if (s->state.running || s->state.terminated) regular_started = true;
+    if (s->state.running) { ++running; ++regular_running; }
+    else if (s->state.terminated) { ++stopped; ++regular_stopped; if (s->state.terminated->exit_code == 0) ++succeeded; }
+    else if (s->state.waiting) { if (s->last_state.terminated) { ++stopped; ++regular_stopped; } else ++waiting; }
     else ++unknown;
   }
   if (failed_init > 0 && spec.restart_policy == "Never") return "Failed";
   if (pending_init > 0 || failed_init > 0) {
-    // Initialization in progress, unless everything already ran (init containers GC'd).
-    if (running + stopped == 0) return "Pending";
+    // Initialization in progress, unless a regular container already ran (init containers removed).
+    if (regular_running + regular_stopped == 0) return "Pending";
   }
+  if (pending_sidecars > 0 && !regular_started) return "Pending";
   if (waiting > 0) return "Pending";
   if (running > 0 && unknown == 0) return "Running";
-  if (running > 0) return "Pending";
-  if (stopped == static_cast<int>(spec.containers.size()) && unknown == 0) {
+  if (running == 0 && stopped > 0 && unknown == 0) {
     if (spec.restart_policy == "Always") return "Running";
     if (stopped == succeeded) return "Succeeded";
     if (spec.restart_policy == "Never") return "Failed";
@@ -213,7 +229,12 @@ kube::PodStatus generate_pod_status(const kube::Pod& pod, const PodRuntimeStatus
   set_condition(s.conditions, previous, "Initialized", initialized, initialized ? "" : "ContainersNotInitialized",
                 initialized ? "" : "containers with incomplete status: " + name_list(incomplete), now);
 
+  // Sidecars count for readiness too, listed first (as upstream).
   std::vector<std::string> unready;
+  for (const auto& cs : s.init_container_statuses) {
+    const kube::Container* c = kube::find_container(pod.spec, cs.name);
+    if (c && kube::is_sidecar(*c) && !cs.ready) unready.push_back(cs.name);
+  }
   for (const auto& cs : s.container_statuses)
     if (!cs.ready) unready.push_back(cs.name);
   bool ready = unready.empty() && !completed;

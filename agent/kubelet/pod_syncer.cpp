@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "agent/base/log.h"
+#include "agent/kubelet/lifecycle_hooks.h"
+#include "agent/kubelet/termination_order.h"
 #include "agent/kubelet/time_format.h"
 #include "agent/kubelet/volumes.h"
 #include "config/duration.h"
@@ -27,11 +29,9 @@ std::chrono::milliseconds ms_of_ns(int64_t ns) {
   return std::chrono::milliseconds(std::max<int64_t>(ns / 1'000'000, 100));
 }
 
-std::string go_duration(int64_t ns) { return config::format_duration(config::Duration{ns}); }
+std::string sandbox_ip(const PodRuntimeStatus& rs) { return rs.sandboxes.empty() ? "" : rs.sandboxes.front().ip; }
 
-std::string pod_desc(const kube::Pod& pod) {
-  return pod.metadata.name + "_" + pod.metadata.namespace_ + "(" + pod.metadata.uid + ")";
-}
+std::string go_duration(int64_t ns) { return config::format_duration(config::Duration{ns}); }
 
 }  // namespace
 
@@ -52,13 +52,18 @@ SyncOutcome PodSyncer::sync_pod(const kube::Pod& pod, PodState& state) {
   StatusInputs si{.runtime_name = opts_.runtime_name, .host_ip = opts_.host_ip};
   ActionInputs ai;
   if (health_) health_->results(uid, si, ai);
+  ai.started = si.started;
   PodActions actions = compute_pod_actions(pod, *rs, ai);
   bool changed = !actions.nothing_to_do();
   std::optional<std::chrono::milliseconds> retry;
   auto want_retry = [&](std::chrono::milliseconds d) { retry = retry ? std::min(*retry, d) : d; };
 
   if (actions.kill_pod) {
-    if (!rs->empty()) {
+    bool live = std::any_of(rs->sandboxes.begin(), rs->sandboxes.end(), [](const auto& sb) { return sb.ready; }) ||
+                std::any_of(rs->containers.begin(), rs->containers.end(), [](const auto& c) {
+                  return c.state == ContainerState::Running || c.state == ContainerState::Unknown;
+                });
+    if (live) {
       log::info(actions.create_sandbox ? "Pod sandbox changed or missing, killing the pod before starting it again"
                                        : "Pod has nothing left to run, stopping it",
                 "pod", ref);
@@ -72,18 +77,18 @@ SyncOutcome PodSyncer::sync_pod(const kube::Pod& pod, PodState& state) {
       const RuntimeContainer* rc = nullptr;
       for (const auto& c : rs->containers)
         if (c.id == k.id) rc = &c;
-      if (rc) kill_container(&pod, *rc, pod.spec.termination_grace_period_seconds.value_or(30), k.reason);
+      if (rc) kill_container(&pod, *rc, pod.spec.termination_grace_period_seconds.value_or(30), k.reason, sandbox_ip(*rs));
     }
   }
 
-  if (actions.create_sandbox || actions.next_init_container || !actions.containers_to_start.empty()) {
+  if (actions.create_sandbox || !actions.init_containers_to_start.empty() || !actions.containers_to_start.empty()) {
     auto sandbox_config = cri::make_sandbox_config(pod, actions.attempt, opts_.node);
     if (!sandbox_config) {
       log::error("Cannot generate the pod sandbox config", sandbox_config.error(), "pod", ref);
       return {kErrorRetry};
     }
     std::string sandbox_id = actions.sandbox_id;
-    std::string pod_ip = rs->sandboxes.empty() ? "" : rs->sandboxes.front().ip;
+    std::string ip = sandbox_ip(*rs);
     if (actions.create_sandbox) {
       if (Status st = prepare_volumes(pod, opts_.pods_dir); !st.ok()) {
         log::error("Cannot prepare the pod's volumes", st.error(), "pod", ref);
@@ -94,22 +99,30 @@ SyncOutcome PodSyncer::sync_pod(const kube::Pod& pod, PodState& state) {
       std::error_code ec;
       std::filesystem::create_directories(sandbox_config->log_directory(), ec);
       log::info("Creating pod sandbox", "pod", ref, "attempt", actions.attempt);
-      auto id = rt_.RunPodSandbox(*sandbox_config, pod.spec.runtime_class_name.value_or(""));
+      auto id = rt_.RunPodSandbox(*sandbox_config, pod.spec.runtime_class_name.value_or(opts_.runtime_handler));
       if (!id) {
         log::error("Creating the pod sandbox failed", id.error(), "pod", ref);
         return {kErrorRetry};
       }
       sandbox_id = *id;
       auto sst = rt_.PodSandboxStatus(sandbox_id, false);
-      if (sst) pod_ip = sst->status().network().ip();
+      if (sst) ip = sst->status().network().ip();
     }
-    if (actions.next_init_container) {
-      const auto& c = pod.spec.init_containers[*actions.next_init_container];
-      auto r = start_container(pod, c, *rs, sandbox_id, *sandbox_config, pod_ip, state);
+    // Init containers (and sidecars) first, in order; a regular init container that does not start
+    // stops the sync, a sidecar that does not start (back-off) does not.
+    bool init_ok = true;
+    for (size_t i : actions.init_containers_to_start) {
+      const auto& c = pod.spec.init_containers[i];
+      auto r = start_container(pod, c, *rs, sandbox_id, *sandbox_config, ip, state);
       if (r.retry) want_retry(*r.retry);
+      if (!r.ok && !kube::is_sidecar(c)) {
+        init_ok = false;
+        break;
+      }
     }
     for (size_t i : actions.containers_to_start) {
-      auto r = start_container(pod, pod.spec.containers[i], *rs, sandbox_id, *sandbox_config, pod_ip, state);
+      if (!init_ok) break;
+      auto r = start_container(pod, pod.spec.containers[i], *rs, sandbox_id, *sandbox_config, ip, state);
       if (r.retry) want_retry(*r.retry);
     }
   }
@@ -149,7 +162,7 @@ PodSyncer::StartResult PodSyncer::start_container(const kube::Pod& pod, const ku
     if (state.crash_backoff.in_backoff_since(key, since, t)) {
       int64_t delay = state.crash_backoff.get(key);
       state.reasons[c.name] = {"CrashLoopBackOff", fmt::format("back-off {} restarting failed container={} pod={}",
-                                                               go_duration(delay), c.name, pod_desc(pod))};
+                                                               go_duration(delay), c.name, format_pod(pod))};
       if (log::V(2))
         log::infov(2, "Back-off restarting failed container", "pod", ref, "containerName", c.name, "backoff",
                    go_duration(delay));
@@ -191,6 +204,23 @@ PodSyncer::StartResult PodSyncer::start_container(const kube::Pod& pod, const ku
     state.reasons[c.name] = {"RunContainerError", st.message()};
     log::error("Starting the container failed", st.error(), "pod", ref, "containerName", c.name);
     return {false, kErrorRetry};
+  }
+  if (c.lifecycle && c.lifecycle->post_start) {
+    // Right after the start, before anything else of the pod goes on (as upstream). A failed hook
+    // kills the container; it is then restarted per restartPolicy.
+    auto hook = run_lifecycle_hook(rt_, {pod, c, *id, pod_ip}, *c.lifecycle->post_start, std::chrono::seconds(0));
+    if (!hook.ok) {
+      std::string cid = opts_.runtime_name + "://" + *id;
+      log::error_msg("Failed to execute PostStartHook", "pod", ref, "podUID", pod.metadata.uid, "containerName", c.name,
+                     "containerID", cid, "err", hook.message);
+      log::warning("Event occurred", "object", ref, "kind", "Pod", "apiVersion", "v1", "type", "Warning", "reason",
+                   "FailedPostStartHook", "message", "PostStartHook failed", "containerName", c.name);
+      RuntimeContainer started{.id = *id, .name = c.name, .state = ContainerState::Running};
+      kill_container(&pod, started, pod.spec.termination_grace_period_seconds.value_or(30), "FailedPostStartHook",
+                     pod_ip);
+      state.reasons[c.name] = {"PostStartHookError", hook.message};
+      return {false, {}};
+    }
   }
   state.reasons.erase(c.name);
   log::info("Started container", "pod", ref, "containerName", c.name, "containerID", *id, "restartCount",
@@ -242,39 +272,62 @@ std::optional<std::string> PodSyncer::ensure_image(const kube::Pod& pod, const k
 }
 
 void PodSyncer::kill_container(const kube::Pod* pod, const RuntimeContainer& rc, int64_t grace,
-                               const std::string& reason) {
-  if (rc.state != ContainerState::Running && rc.state != ContainerState::Unknown) return;
+                               const std::string& reason, const std::string& pod_ip, TerminationOrdering* ordering) {
+  if (rc.state != ContainerState::Running && rc.state != ContainerState::Unknown) {
+    if (ordering) ordering->terminated(rc.name);
+    return;
+  }
   std::string ref = pod ? kube::object_ref(pod->metadata) : std::string();
   if (grace < kMinGraceSeconds) grace = kMinGraceSeconds;
   log::info("Killing container with a grace period", "pod", ref, "containerName", rc.name, "containerID", rc.id,
             "gracePeriod", grace, "reason", reason);
+  const auto start = std::chrono::steady_clock::now();
+  auto spent_s = [&] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+  };
   const kube::Container* spec = pod ? kube::find_container(pod->spec, rc.name) : nullptr;
   if (spec && spec->lifecycle && spec->lifecycle->pre_stop) {
-    auto start = std::chrono::steady_clock::now();
-    const auto& h = *spec->lifecycle->pre_stop;
-    if (h.exec) {
-      auto r = rt_.ExecSync(rc.id, h.exec->command, std::chrono::seconds(grace));
-      if (!r) log::error("PreStop hook failed", r.error(), "pod", ref, "containerName", rc.name);
-      else if (r->exit_code() != 0)
-        log::warning("PreStop hook exited non-zero", "pod", ref, "containerName", rc.name, "exitCode", r->exit_code());
-    } else if (h.sleep) {
-      std::this_thread::sleep_for(std::chrono::seconds(std::min(h.sleep->seconds, grace)));
+    // The hook runs inside the grace period; what it uses is taken from the stop's timeout.
+    auto hook = run_lifecycle_hook(rt_, {*pod, *spec, rc.id, pod_ip}, *spec->lifecycle->pre_stop,
+                                   std::chrono::seconds(grace));
+    if (!hook.ok) {
+      log::error_msg("PreStop hook failed", "pod", ref, "containerName", rc.name, "containerID", rc.id, "err",
+                     hook.message);
+      log::warning("Event occurred", "object", ref, "kind", "Pod", "apiVersion", "v1", "type", "Warning", "reason",
+                   "FailedPreStopHook", "message", hook.message, "containerName", rc.name);
     }
-    auto spent = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
-    grace = std::max<int64_t>(grace - spent, kMinGraceSeconds);
   }
-  if (Status st = rt_.StopContainer(rc.id, std::chrono::seconds(grace)); !st.ok() && !cri::is_not_found(st.error()))
+  if (ordering) {
+    // Sidecars wait here for the regular containers (and later sidecars) to stop.
+    auto left = std::chrono::seconds(std::max<int64_t>(grace - spent_s(), 0));
+    ordering->wait_for_turn(rc.name, left);
+  }
+  int64_t timeout = std::max<int64_t>(grace - spent_s(), kMinGraceSeconds);
+  if (Status st = rt_.StopContainer(rc.id, std::chrono::seconds(timeout)); !st.ok() && !cri::is_not_found(st.error()))
     log::error("Stopping the container failed", st.error(), "pod", ref, "containerName", rc.name);
+  if (ordering) ordering->terminated(rc.name);
 }
 
 Status PodSyncer::kill_pod(const kube::Pod* pod, const PodRuntimeStatus& rs) {
-  std::vector<std::future<void>> stops;
+  std::vector<const RuntimeContainer*> running;
+  std::set<std::string> names;
   for (const auto& rc : rs.containers) {
     if (rc.state != ContainerState::Running && rc.state != ContainerState::Unknown) continue;
+    running.push_back(&rc);
+    names.insert(rc.name);
+  }
+  // Regular containers stop first, then sidecars in reverse order (a pod from the runtime alone
+  // has no spec: everything stops at once).
+  std::optional<TerminationOrdering> ordering;
+  if (pod) ordering.emplace(pod->spec, names);
+  TerminationOrdering* order = ordering ? &*ordering : nullptr;
+  const std::string ip = sandbox_ip(rs);
+  std::vector<std::future<void>> stops;
+  for (const RuntimeContainer* rc : running) {
     int64_t grace = pod ? pod->spec.termination_grace_period_seconds.value_or(30)
-                        : (rc.termination_grace_seconds >= 0 ? rc.termination_grace_seconds : 30);
-    stops.push_back(std::async(std::launch::async, [this, pod, &rc, grace] {
-      kill_container(pod, rc, grace, "Stopping pod");
+                        : (rc->termination_grace_seconds >= 0 ? rc->termination_grace_seconds : 30);
+    stops.push_back(std::async(std::launch::async, [this, pod, rc, grace, &ip, order] {
+      kill_container(pod, *rc, grace, "Stopping pod", ip, order);
     }));
   }
   for (auto& f : stops) f.get();

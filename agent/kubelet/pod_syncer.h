@@ -1,8 +1,9 @@
 // The CRI side of a pod sync (upstream's kuberuntime SyncPod / KillPod plus the per-pod part of
 // container GC): reads the pod's runtime state, computes the actions (pod_actions.h) and carries
-// them out with the CRI — sandbox, init containers in order, app containers, restarts with
-// crash-loop back-off, image pulls per imagePullPolicy with pull back-off, graceful stops with the
-// preStop exec hook — then reports the generated status to the status sink.
+// them out with the CRI — sandbox, init containers and sidecars in order, app containers, postStart
+// hooks, restarts with crash-loop back-off, image pulls per imagePullPolicy with pull back-off,
+// graceful stops with preStop hooks and sidecars stopping last — then reports the generated status
+// to the status sink.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/runtime_pod.h"
 #include "agent/kubelet/status_manager.h"
+#include "agent/kubelet/termination_order.h"
 #include "cri/convert.h"
 #include "cri/runtime.h"
 
@@ -35,6 +37,7 @@ struct PodSyncerOptions {
   std::string pods_dir = "/var/lib/kubelet/pods";  // <rootDir>/pods
   std::string host_ip;
   std::string runtime_name = "containerd";
+  std::string runtime_handler;  // for pods without a runtimeClassName ("" = the runtime's default)
   std::function<int64_t()> now_ns;  // unix ns; default the system clock
 };
 
@@ -57,8 +60,10 @@ class PodSyncer final : public PodSyncHandler {
   // Returns the image reference to run, or sets the waiting reason.
   std::optional<std::string> ensure_image(const kube::Pod& pod, const kube::Container& c, PodState& state,
                                           std::optional<std::chrono::milliseconds>* retry);
+  // Runs the preStop hook, waits for the container's turn (ordering, when the whole pod stops) and
+  // stops it, all within the grace period.
   void kill_container(const kube::Pod* pod, const RuntimeContainer& rc, int64_t grace_seconds,
-                      const std::string& reason);
+                      const std::string& reason, const std::string& pod_ip, TerminationOrdering* ordering = nullptr);
   Status kill_pod(const kube::Pod* pod, const PodRuntimeStatus& rs);
   void collect_garbage(const PodRuntimeStatus& rs);
   int64_t now() const;
