@@ -181,7 +181,7 @@ PodSyncer::StartResult PodSyncer::start_container(const kube::Pod& pod, const ku
   in.env.pod_ip = pod_ip;
   if (!pod_ip.empty()) in.env.pod_ips = {pod_ip};
   if (!opts_.host_ip.empty()) in.env.host_ips = {opts_.host_ip};
-  auto mounts = container_mounts(pod, c, opts_.pods_dir);
+  auto mounts = container_mounts(pod, c, opts_.pods_dir, in.env);
   if (!mounts) {
     state.reasons[c.name] = {"CreateContainerConfigError", mounts.error().message()};
     log::error("Cannot generate the container config", mounts.error(), "pod", ref, "containerName", c.name);
