@@ -287,6 +287,14 @@ void IptablesSyncer::delete_service(const ServicePortName& name) {
   dirty_.insert(name);
 }
 
+std::vector<ServicePortName> IptablesSyncer::service_ports(std::string_view namespace_name, std::string_view name) const {
+  std::vector<ServicePortName> out;
+  auto it = services_.lower_bound(ServicePortName{std::string(namespace_name), std::string(name), "", Protocol::TCP});
+  for (; it != services_.end() && it->first.namespace_name == namespace_name && it->first.name == name; ++it)
+    if (it->second.present) out.push_back(it->first);
+  return out;
+}
+
 void IptablesSyncer::set_node_settings(NodeSettings node) {
   if (node == node_) return;
   node_ = std::move(node);

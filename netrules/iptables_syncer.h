@@ -68,6 +68,8 @@ class IptablesSyncer {
   void request_full_sync() { needs_full_sync_ = true; }
   bool full_sync_pending() const { return needs_full_sync_; }
   size_t service_count() const { return services_.size(); }
+  // The ports of one Service that are in the desired state (not deleted).
+  std::vector<ServicePortName> service_ports(std::string_view namespace_name, std::string_view name) const;
 
   // Computes and applies the difference in one transaction. On failure the next sync is full.
   Result<SyncResult> sync();

@@ -156,6 +156,11 @@ std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
   return out;
 }
 
+const EndpointsMap* EndpointSliceTracker::reported(const NamespacedName& service) const {
+  auto it = reported_.find(service);
+  return it == reported_.end() ? nullptr : &it->second;
+}
+
 size_t EndpointSliceTracker::pending() const {
   std::lock_guard lk(mu_);
   return dirty_.size();

@@ -65,6 +65,9 @@ class EndpointSliceTracker {
   bool update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current);
   std::map<NamespacedName, EndpointsChange> checkout();
   size_t pending() const;
+  // What the last checkout reported for a service (null: no endpoints). Only checkout() changes
+  // it: call both from the same (sync) thread.
+  const EndpointsMap* reported(const NamespacedName& service) const;
 
  private:
   std::string node_name_;

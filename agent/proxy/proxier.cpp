@@ -1,5 +1,7 @@
 #include "agent/proxy/proxier.h"
 
+#include <malloc.h>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -87,29 +89,30 @@ void Proxier::node_synced() {
 }
 
 void Proxier::refresh_service(const NamespacedName& nsn) {
-  auto& programmed = programmed_[nsn];
-  std::set<netrules::ServicePortName> now;
+  // The ports the syncer holds for this service now, to delete those that went away.
+  std::vector<netrules::ServicePortName> old = deps_.syncer.service_ports(nsn.namespace_name, nsn.name);
+  const EndpointsMap* reported = slice_changes_.reported(nsn);
   auto it = services_.lower_bound(netrules::ServicePortName{nsn.namespace_name, nsn.name, "", netrules::Protocol::TCP});
   for (; it != services_.end() && it->first.namespace_name == nsn.namespace_name && it->first.name == nsn.name; ++it) {
     const ServiceInfo& info = it->second;
     static const std::vector<EndpointInfo> kNone;
-    auto ep = endpoints_.find(it->first);
-    const auto& eps = ep == endpoints_.end() ? kNone : ep->second;
-    auto list = endpoints_for_rules(info, eps, zone_);
+    const std::vector<EndpointInfo>* eps = &kNone;
+    if (reported)
+      if (auto ep = reported->find(it->first); ep != reported->end()) eps = &ep->second;
+    auto list = endpoints_for_rules(info, *eps, zone_);
     // The no-local-endpoints gauges count ports with a Local policy and no local endpoint.
     auto cat = netrules::categorize_endpoints(info.port, list);
-    no_local_[it->first] = {info.port.internal_policy_local() && cat.local.empty(),
-                            info.port.external_policy_local() && cat.local.empty()};
+    std::pair<bool, bool> no_local{info.port.internal_policy_local() && cat.local.empty(),
+                                   info.port.external_policy_local() && cat.local.empty()};
+    if (no_local.first || no_local.second) no_local_[it->first] = no_local;
+    else no_local_.erase(it->first);
     deps_.syncer.update_service(info.port, std::move(list));
-    now.insert(it->first);
+    std::erase(old, it->first);
   }
-  for (const auto& old : programmed)
-    if (!now.count(old)) {
-      deps_.syncer.delete_service(old);
-      no_local_.erase(old);
-    }
-  if (now.empty()) programmed_.erase(nsn);
-  else programmed = std::move(now);
+  for (const auto& gone : old) {
+    deps_.syncer.delete_service(gone);
+    no_local_.erase(gone);
+  }
 }
 
 void Proxier::update_health_ports() {
@@ -161,8 +164,6 @@ Status Proxier::prepare() {
   if (!svc.empty()) health_ports_dirty_ = true;
   for (const auto& nsn : apply_service_changes(services_, svc)) changed.insert(nsn);
   for (auto& [nsn, ch] : eps) {
-    for (const auto& [name, _] : ch.previous) endpoints_.erase(name);
-    for (auto& [name, list] : ch.current) endpoints_[name] = list;
     if (ch.trigger_time) trigger_times_.push_back(*ch.trigger_time);
     EndpointsMap mine;
     for (const auto& [name, list] : ch.current) mine[name] = list;
@@ -261,6 +262,9 @@ void Proxier::sync() {
     r->payload = std::string();  // at 10k Services a full sync's payload is tens of MiB
     stats_.last = *r;
   }
+  // A full sync renders the whole ruleset (tens of MiB at 10k Services) and drops it again: hand
+  // the freed pages back instead of keeping them in malloc's free lists.
+  if (r->full) malloc_trim(0);
   log::infov(r->full ? 2 : 4, "Synced proxy rules", "full", r->full, "adopted", r->adopted,
              "chainsWritten", r->chains_written, "chainsDeleted", r->chains_deleted, "ruleLines", r->rule_lines,
              "services", services_.size(), "elapsed", secs);

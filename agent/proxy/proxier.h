@@ -76,7 +76,6 @@ class Proxier {
   };
   Stats stats() const;
   const ServicePortMap& service_map() const { return services_; }  // runner thread only
-  const EndpointsMap& endpoints_map() const { return endpoints_; }  // runner thread only
 
  private:
   void queued();
@@ -96,13 +95,11 @@ class Proxier {
   bool node_dirty_ = true;
 
   // Runner thread only.
-  ServicePortMap services_;
-  EndpointsMap endpoints_;
-  std::map<NamespacedName, std::set<netrules::ServicePortName>> programmed_;
+  ServicePortMap services_;  // endpoints: slice_changes_.reported(); ports programmed: the syncer's
   std::optional<netrules::NodeSettings> settings_;
   std::string zone_;
   std::map<NamespacedName, int> local_counts_;
-  std::map<netrules::ServicePortName, std::pair<bool, bool>> no_local_;  // internal, external
+  std::map<netrules::ServicePortName, std::pair<bool, bool>> no_local_;  // internal, external; ports with either
   std::vector<WallTime> trigger_times_;
   bool health_ports_dirty_ = true;
   bool last_sync_ok_ = false;
