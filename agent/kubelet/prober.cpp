@@ -232,7 +232,13 @@ void ProbeManager::update(const kube::Pod& pod, const PodRuntimeStatus& rs) {
   const std::string& uid = pod.metadata.uid;
   std::string pod_ip = rs.sandboxes.empty() ? "" : rs.sandboxes.front().ip;
   std::lock_guard lock(mu_);
-  for (const auto& c : pod.spec.containers) {
+  // Regular containers and sidecars (restartable init containers) are probed.
+  std::vector<const kube::Container*> probed;
+  for (const auto& c : pod.spec.init_containers)
+    if (kube::is_sidecar(c)) probed.push_back(&c);
+  for (const auto& c : pod.spec.containers) probed.push_back(&c);
+  for (const kube::Container* cp : probed) {
+    const kube::Container& c = *cp;
     const RuntimeContainer* rc = rs.latest(c.name);
     std::string running_id = rc && rc->state == ContainerState::Running ? rc->id : "";
     auto track = [&](const std::optional<kube::Probe>& spec, ProbeType type) {
