@@ -97,6 +97,30 @@ cri::NodeSettings node_settings(const config::KubeletOptions& o) {
   return n;
 }
 
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string part; std::getline(ss, part, ',');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// The legacy --network-plugin=cni flags, mapped onto knode's CNI runtime handler (cni/README.md).
+Result<kubelet::NetworkManagerOptions> network_options(const config::KubeletOptions& o) {
+  const auto& f = o.flags;
+  kubelet::NetworkManagerOptions n;
+  if (!f.network_plugin.empty() && f.network_plugin != "cni")
+    return Error("invalid value \"" + f.network_plugin +
+                 "\" for flag --network-plugin: only \"cni\" is supported (the other in-tree network plugins were "
+                 "removed upstream)");
+  n.cni = f.network_plugin == "cni";
+  if (!f.cni_conf_dir.empty()) n.conf_dir = f.cni_conf_dir;
+  if (!f.cni_bin_dir.empty()) n.bin_dirs = split_commas(f.cni_bin_dir);
+  if (!f.cni_cache_dir.empty()) n.cache_dir = f.cni_cache_dir;
+  n.gc_grace = to_ms(o.config.runtime_request_timeout, std::chrono::minutes(2));
+  return n;
+}
+
 }  // namespace
 
 int kubelet_main(const std::vector<std::string>& args) {
@@ -136,6 +160,12 @@ int kubelet_main(const std::vector<std::string>& args) {
     images = images_rt.get();
   }
 
+  auto network = network_options(o);
+  if (!network) {
+    log::error("Invalid network plugin settings", network.error());
+    return 1;
+  }
+
   kubelet::KubeletSettings s;
   s.node_name = node_name(o);
   s.root_dir = o.flags.root_dir;
@@ -145,6 +175,7 @@ int kubelet_main(const std::vector<std::string>& args) {
   s.host_ip = host_ip(o);
   s.runtime_name = (*runtime)->runtime_name();
   s.node = node_settings(o);
+  s.network = std::move(*network);
   if (s.static_pod_path.empty()) log::info("No static pod path configured (staticPodPath / --pod-manifest-path)");
 
   kubelet::Kubelet kl(**runtime, *images, s);

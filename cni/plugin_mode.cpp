@@ -206,4 +206,22 @@ int plugin_process_main() {
   return r.exit_code;
 }
 
+std::string handler_conflist(const HandlerConf& conf) {
+  auto q = [](std::string_view v) { return json::serialize(json::string(v)); };
+  std::string bins;
+  for (const auto& d : conf.bin_dirs) bins += (bins.empty() ? "" : ":") + d;
+  std::string out = "{\n  \"cniVersion\": \"1.0.0\",\n  \"name\": " + q(conf.name) +
+                    ",\n  \"plugins\": [\n    {\n      \"type\": \"knode-cni\",\n";
+  out += "      \"confDir\": " + q(conf.conf_dir) + ",\n";
+  out += "      \"binDir\": " + q(bins) + ",\n";
+  out += "      \"cacheDir\": " + q(conf.cache_dir) + ",\n";
+  out += "      \"timeoutSeconds\": " + std::to_string(conf.timeout_seconds) + ",\n";
+  out += "      \"capabilities\": {\n";
+  const char* caps[] = {"portMappings", "bandwidth", "dns", "ipRanges", "ips", "mac", "cgroupPath"};
+  for (size_t i = 0; i < std::size(caps); ++i)
+    out += std::string("        \"") + caps[i] + "\": true" + (i + 1 < std::size(caps) ? ",\n" : "\n");
+  out += "      }\n    }\n  ]\n}\n";
+  return out;
+}
+
 }  // namespace knode::cni

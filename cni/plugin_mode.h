@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cni/executor.h"
 
@@ -29,5 +30,17 @@ PluginReply run_plugin_mode(const PluginInvocation& inv, Executor& exec);
 
 // The process entry: reads the environment and stdin, writes stdout, returns the exit code.
 int plugin_process_main();
+
+// What a runtime handler's cni_conf_dir holds so that knode-cni runs the node's network: a conflist
+// named `name` with one knode-cni plugin pointing at these dirs and declaring every capability the
+// reference plugins take (cni/containerd/10-knode.conflist is this with the defaults).
+struct HandlerConf {
+  std::string name = "knode";
+  std::string conf_dir = "/etc/cni/net.d";
+  std::vector<std::string> bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  std::string cache_dir = "/var/lib/cni";
+  int timeout_seconds = 60;
+};
+std::string handler_conflist(const HandlerConf& conf);
 
 }  // namespace knode::cni

@@ -295,17 +295,27 @@ KubeletFlagInfo add_kubelet_flags(FlagSet& fs, KubeletFlags& f, KubeletConfigura
   // Removed upstream with the in-tree network plugins and dockershim; accepted so that old unit
   // files keep working.
   r.str("container-runtime", f.container_runtime, "Legacy runtime selector; only 'remote' (a CRI endpoint) is accepted.");
-  r.str("network-plugin", f.network_plugin, "Legacy network plugin name; pod networking is set up by the container runtime.");
-  r.str("cni-bin-dir", f.cni_bin_dir, "Legacy: comma-separated directories holding CNI plugin binaries.");
-  r.str("cni-conf-dir", f.cni_conf_dir, "Legacy: directory holding CNI network configuration files.");
-  r.str("cni-cache-dir", f.cni_cache_dir, "Legacy: directory for CNI cache files.");
+  r.str("network-plugin", f.network_plugin,
+        "Legacy network plugin name. 'cni': pods without a runtimeClassName run on the container runtime's "
+        "'knode' handler, whose knode-cni plugin runs the network in --cni-conf-dir.");
+  r.str("cni-bin-dir", f.cni_bin_dir,
+        "Legacy: comma-separated directories holding CNI plugin binaries (with --network-plugin=cni; "
+        "default /opt/cni/bin).");
+  r.str("cni-conf-dir", f.cni_conf_dir,
+        "Legacy: directory holding CNI network configuration files (with --network-plugin=cni; default "
+        "/etc/cni/net.d).");
+  r.str("cni-cache-dir", f.cni_cache_dir,
+        "Legacy: directory for CNI cache files (with --network-plugin=cni; default /var/lib/cni/cache).");
   r.integer("network-plugin-mtu", f.network_plugin_mtu, "Legacy: MTU handed to the network plugin.", nullptr, "int32");
   for (const char* name : {"container-runtime", "network-plugin", "cni-bin-dir", "cni-conf-dir", "cni-cache-dir",
                            "network-plugin-mtu"}) {
     fs.mark_hidden(name);
-    r.legacy(name, std::string("flag --") + name +
-                       " was removed from the upstream kubelet (1.24); accepted for compatibility and kept, "
-                       "but the container runtime configures pod networking");
+    std::string flag = name;
+    bool mapped = flag == "network-plugin" || flag.rfind("cni-", 0) == 0;
+    r.legacy(name, "flag --" + flag + " was removed from the upstream kubelet (1.24); accepted for compatibility" +
+                       (mapped ? std::string(": --network-plugin=cni and --cni-conf-dir, --cni-bin-dir, --cni-cache-dir "
+                                             "select knode's CNI runtime handler \"knode\" (see cni/README.md)")
+                               : std::string(" and kept, but the container runtime configures pod networking")));
   }
 
   // ---- KubeletConfiguration mirrors (all deprecated upstream) ----

@@ -20,12 +20,18 @@ bool is_managed_sandbox(const std::map<std::string, std::string>& labels,
 Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings)
     : settings_(std::move(settings)),
       status_(settings_.status_file ? settings_.root_dir + "/pods-status.json" : std::string()),
+      network_(runtime, cni_exec_, [this] {
+        auto o = settings_.network;
+        o.on_change = [this](const NetworkCondition& c) { status_.set_network_condition(c.ready, c.reason, c.error()); };
+        return o;
+      }()),
       prober_(runtime, [this](const std::string& uid) { workers_.on_runtime_event(uid); }),
       syncer_(runtime, images, status_, &prober_,
               PodSyncerOptions{.node = settings_.node,
                                .pods_dir = settings_.root_dir + "/pods",
                                .host_ip = settings_.host_ip,
-                               .runtime_name = settings_.runtime_name}),
+                               .runtime_name = settings_.runtime_name,
+                               .runtime_handler = settings_.network.cni ? settings_.network.runtime_handler : ""}),
       workers_(syncer_, PodWorkersOptions{.threads = settings_.worker_threads, .resync = settings_.sync_period}),
       pleg_(runtime, [this](const std::string& uid, bool managed) { workers_.on_runtime_event(uid, managed); },
             PlegOptions{.period = settings_.relist_period,
@@ -47,6 +53,7 @@ void Kubelet::start() {
   std::filesystem::create_directories(settings_.root_dir + "/pods", ec);
   if (ec) log::warning("Cannot create the pods directory", "dir", settings_.root_dir + "/pods", "reason", ec.message());
   status_.start();
+  network_.start();
   prober_.start();
   workers_.start();
   if (source_) source_->start();
@@ -62,6 +69,7 @@ void Kubelet::stop() {
   if (source_) source_->stop();
   workers_.stop();
   prober_.stop();
+  network_.stop();
   status_.stop();
 }
 

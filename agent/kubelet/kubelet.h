@@ -1,6 +1,7 @@
 // The kubelet core without an API server: the static pod source feeding the pod workers, the PLEG
-// and the prober waking them, the pod syncer acting through the CRI, the status manager reporting. It only wires
-// and orders these managers (start: status, prober, workers, source, PLEG; stop: the reverse) — no logic.
+// and the prober waking them, the pod syncer acting through the CRI, the status manager reporting, the network
+// manager judging NetworkReady and collecting leaked CNI attachments. It only wires and orders these managers
+// (start: status, network, prober, workers, source, PLEG; stop: the reverse) — no logic.
 // The role entry (agent/kubelet_role.cpp) builds it from the effective configuration; integration
 // tests build it directly.
 #pragma once
@@ -9,12 +10,14 @@
 #include <memory>
 #include <string>
 
+#include "agent/kubelet/network_manager.h"
 #include "agent/kubelet/pleg.h"
 #include "agent/kubelet/pod_syncer.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/prober.h"
 #include "agent/kubelet/static_pods.h"
 #include "agent/kubelet/status_manager.h"
+#include "cni/process_executor.h"
 #include "cri/convert.h"
 #include "cri/runtime.h"
 
@@ -32,6 +35,9 @@ struct KubeletSettings {
   std::string host_ip;
   std::string runtime_name = "containerd";
   cri::NodeSettings node;
+  // Pod network readiness and CNI garbage collection; with network.cni, pods without a
+  // runtimeClassName run on network.runtime_handler.
+  NetworkManagerOptions network;
 };
 
 // Whether a runtime sandbox was made by this node's kubelet, so that an unwanted one may be stopped:
@@ -54,10 +60,13 @@ class Kubelet {
   PodWorkers& workers() { return workers_; }
   Pleg& pleg() { return pleg_; }
   StaticPodSource* source() { return source_.get(); }
+  NetworkManager& network() { return network_; }
 
  private:
   KubeletSettings settings_;
   StatusManager status_;
+  cni::ProcessExecutor cni_exec_;
+  NetworkManager network_;
   ProbeManager prober_;
   PodSyncer syncer_;
   PodWorkers workers_;

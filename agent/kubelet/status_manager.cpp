@@ -1,6 +1,7 @@
 #include "agent/kubelet/status_manager.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +78,18 @@ void StatusManager::remove(const std::string& uid) {
   cv_.notify_all();
 }
 
+void StatusManager::set_network_condition(bool ready, const std::string& reason, const std::string& message) {
+  boost::json::object o{{"type", "NetworkReady"}, {"status", ready ? "True" : "False"}};
+  if (!reason.empty()) o["reason"] = reason;
+  if (!message.empty()) o["message"] = message;
+  {
+    std::lock_guard lock(mu_);
+    network_json_ = boost::json::serialize(o);
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
 std::vector<kube::Pod> StatusManager::pods() const {
   std::vector<kube::Pod> out;
   {
@@ -90,7 +103,12 @@ std::vector<kube::Pod> StatusManager::pods() const {
 }
 
 std::string StatusManager::render() const {
-  std::string out = "{\"apiVersion\":\"v1\",\"kind\":\"PodList\",\"items\":[";
+  std::string out = "{\"apiVersion\":\"v1\",\"kind\":\"PodList\",";
+  {
+    std::lock_guard lock(mu_);
+    if (!network_json_.empty()) out += "\"networkReady\":" + network_json_ + ",";
+  }
+  out += "\"items\":[";
   bool first = true;
   for (auto& p : pods()) {
     p.api_version = "v1";

@@ -38,6 +38,10 @@ class StatusManager final : public PodStatusSink {
   void set_status(const kube::Pod& pod, const kube::PodStatus& status) override;
   void remove(const std::string& uid) override;
 
+  // The node's NetworkReady condition (network_manager.h), shown in the status file as
+  // "networkReady": {type, status, reason, message} — message is the Node Ready message's network part.
+  void set_network_condition(bool ready, const std::string& reason, const std::string& message);
+
   // Pods with their current status, ordered by namespace/name.
   std::vector<kube::Pod> pods() const;
   std::string render() const;  // the status file's content
@@ -50,6 +54,7 @@ class StatusManager final : public PodStatusSink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, kube::Pod> pods_;  // uid -> pod with status
+  std::string network_json_;               // the "networkReady" object, "" before the first check
   bool dirty_ = true;
   bool stopping_ = false;
   std::thread thread_;

@@ -10,7 +10,10 @@
 # containerd.sock, containerd.log, containerd.pid, net.d/ (CNI conf), pod netns mounts. Shared by
 # all instances: /run/knode-test/images (image tarballs) and /run/knode-test/cni-ipam (addresses).
 # Several instances may run at once with different STATE_DIRs. It does not touch a system
-# containerd or /etc/cni/net.d. Config choices for these machines
+# containerd or /etc/cni/net.d.
+# KNODE_TEST_KNODE_HANDLER=1 adds knode's CNI runtime handler "knode" (cni/containerd/config.toml)
+# with cni_conf_dir STATE_DIR/knode-net.d (the kubelet writes its knode-cni conflist there); point
+# KNODE_TEST_CNI_BIN_DIR at a directory holding the plugins and a knode-cni link. Config choices for these machines
 # (see DESIGN §4): restrict_oom_score_adj (no CAP_SYS_RESOURCE), cgroupfs (no systemd), a local
 # sandbox image (nothing can be pulled), CNI bridge on 10.88.0.0/16 without a default route, so pod
 # traffic stays on the test bridge.
@@ -48,6 +51,19 @@ answering() {
 }
 
 mkdir -p "$STATE_DIR" "$CNI_CONF_DIR"
+KNODE_HANDLER_SECTION=
+if [[ ${KNODE_TEST_KNODE_HANDLER:-} == 1 ]]; then
+  mkdir -p "$STATE_DIR/knode-net.d"
+  KNODE_HANDLER_SECTION="
+    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.knode]
+      runtime_type = \"io.containerd.runc.v2\"
+      cni_conf_dir = \"$STATE_DIR/knode-net.d\"
+      cni_max_conf_num = 1
+
+      [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.knode.options]
+        SystemdCgroup = false
+"
+fi
 # One start at a time (tests running in parallel all call this script).
 exec 9>"$STATE_DIR/.lock"
 flock 9
@@ -115,7 +131,7 @@ oom_score = 0
 
       [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]
         SystemdCgroup = false
-
+$KNODE_HANDLER_SECTION
   [plugins.\"io.containerd.grpc.v1.cri\".cni]
     bin_dir = \"$CNI_BIN_DIR\"
     conf_dir = \"$CNI_CONF_DIR\"
