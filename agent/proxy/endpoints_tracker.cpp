@@ -53,6 +53,26 @@ netrules::Protocol protocol_of(const std::optional<std::string>& p) {
 
 const char* family_name(netrules::IPFamily f) { return f == netrules::IPFamily::IPv6 ? "IPv6" : "IPv4"; }
 
+// Identifies a merged endpoints view (0 is kept for "none").
+uint64_t endpoints_digest(const EndpointsMap& m) {
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  auto add = [&h](uint64_t v) { h = (h ^ v) * 0x100000001b3ull + (h >> 29); };
+  auto add_str = [&add](std::string_view s) { add(std::hash<std::string_view>{}(s)); add(s.size()); };
+  for (const auto& [name, list] : m) {
+    add_str(name.port);
+    add(static_cast<uint64_t>(name.protocol));
+    add(list.size());
+    for (const auto& e : list) {
+      add_str(e.ip);
+      add(static_cast<uint64_t>(e.port) << 4 | e.ready | e.serving << 1 | e.terminating << 2 | e.is_local << 3);
+      add_str(e.zone);
+      add(e.zone_hints.size());
+      for (const auto& z : e.zone_hints) add_str(z);
+    }
+  }
+  return h == 0 ? 1 : h;
+}
+
 }  // namespace
 
 TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name) {
@@ -142,23 +162,21 @@ std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
   for (auto& [nsn, trigger] : dirty_) {
     EndpointsMap current;
     if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second);
-    EndpointsMap& reported = reported_[nsn];
-    if (current == reported) {
-      if (current.empty()) reported_.erase(nsn);
-      continue;
-    }
-    EndpointsChange ch{reported, current, trigger};
-    if (current.empty()) reported_.erase(nsn);
-    else reported = current;
-    out.emplace(nsn, std::move(ch));
+    const uint64_t digest = current.empty() ? 0 : endpoints_digest(current);
+    auto reported = reported_.find(nsn);
+    if (digest == (reported == reported_.end() ? 0 : reported->second)) continue;
+    if (current.empty()) reported_.erase(reported);
+    else reported_[nsn] = digest;
+    out.emplace(nsn, EndpointsChange{std::move(current), trigger});
   }
   dirty_.clear();
   return out;
 }
 
-const EndpointsMap* EndpointSliceTracker::reported(const NamespacedName& service) const {
-  auto it = reported_.find(service);
-  return it == reported_.end() ? nullptr : &it->second;
+EndpointsMap EndpointSliceTracker::endpoints(const NamespacedName& service) const {
+  std::lock_guard lk(mu_);
+  auto it = slices_.find(service);
+  return it == slices_.end() ? EndpointsMap{} : merge_tracked(service, it->second);
 }
 
 size_t EndpointSliceTracker::pending() const {

@@ -1,6 +1,7 @@
 // EndpointSliceTracker: watch callbacks record EndpointSlices per Service; checkout() merges the
-// slices of every changed Service into endpoints per service port and hands back
-// {previous, current} (previous: what the last checkout reported), dropping no-op changes.
+// slices of every changed Service into endpoints per service port and hands them back, dropping
+// changes that end where the last checkout left them (it keeps a digest of what it reported, not
+// a second copy of the endpoints).
 #pragma once
 
 #include <map>
@@ -33,8 +34,7 @@ struct EndpointInfo {
 using EndpointsMap = std::map<netrules::ServicePortName, std::vector<EndpointInfo>>;
 
 struct EndpointsChange {
-  EndpointsMap previous;  // this service's ports only
-  EndpointsMap current;
+  EndpointsMap current;  // this service's endpoints per port now (empty: none left)
   std::optional<WallTime> trigger_time;  // earliest last-change-trigger-time among the updates
 };
 
@@ -65,9 +65,8 @@ class EndpointSliceTracker {
   bool update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current);
   std::map<NamespacedName, EndpointsChange> checkout();
   size_t pending() const;
-  // What the last checkout reported for a service (null: no endpoints). Only checkout() changes
-  // it: call both from the same (sync) thread.
-  const EndpointsMap* reported(const NamespacedName& service) const;
+  // A service's endpoints per port as tracked now (its slices merged).
+  EndpointsMap endpoints(const NamespacedName& service) const;
 
  private:
   std::string node_name_;
@@ -75,7 +74,7 @@ class EndpointSliceTracker {
   mutable std::mutex mu_;
   std::map<NamespacedName, std::map<std::string, TrackedSlice>> slices_;
   std::map<NamespacedName, std::optional<WallTime>> dirty_;
-  std::map<NamespacedName, EndpointsMap> reported_;
+  std::map<NamespacedName, uint64_t> reported_;  // digest of what the last checkout reported
 };
 
 // Parses an RFC 3339 time ("2026-11-27T20:38:23Z", fractional seconds and offsets allowed).

@@ -91,14 +91,13 @@ void Proxier::node_synced() {
 void Proxier::refresh_service(const NamespacedName& nsn) {
   // The ports the syncer holds for this service now, to delete those that went away.
   std::vector<netrules::ServicePortName> old = deps_.syncer.service_ports(nsn.namespace_name, nsn.name);
-  const EndpointsMap* reported = slice_changes_.reported(nsn);
+  const EndpointsMap endpoints = slice_changes_.endpoints(nsn);
   auto it = services_.lower_bound(netrules::ServicePortName{nsn.namespace_name, nsn.name, "", netrules::Protocol::TCP});
   for (; it != services_.end() && it->first.namespace_name == nsn.namespace_name && it->first.name == nsn.name; ++it) {
     const ServiceInfo& info = it->second;
     static const std::vector<EndpointInfo> kNone;
     const std::vector<EndpointInfo>* eps = &kNone;
-    if (reported)
-      if (auto ep = reported->find(it->first); ep != reported->end()) eps = &ep->second;
+    if (auto ep = endpoints.find(it->first); ep != endpoints.end()) eps = &ep->second;
     auto list = endpoints_for_rules(info, *eps, zone_);
     // The no-local-endpoints gauges count ports with a Local policy and no local endpoint.
     auto cat = netrules::categorize_endpoints(info.port, list);

@@ -95,7 +95,7 @@ class Proxier {
   bool node_dirty_ = true;
 
   // Runner thread only.
-  ServicePortMap services_;  // endpoints: slice_changes_.reported(); ports programmed: the syncer's
+  ServicePortMap services_;  // endpoints: slice_changes_.endpoints(); ports programmed: the syncer's
   std::optional<netrules::NodeSettings> settings_;
   std::string zone_;
   std::map<NamespacedName, int> local_counts_;

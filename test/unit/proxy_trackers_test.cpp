@@ -112,12 +112,30 @@ TEST_CASE("EndpointSliceTracker merges a service's slices", "[proxy][tracker]") 
   CHECK(t.update(&s1, &s1));
   CHECK(t.checkout().empty());
 
-  // Removing one slice: previous is what was reported before.
+  // Removing one slice: the other slice's endpoints remain.
   CHECK(t.update(&s2, nullptr));
   changes = t.checkout();
   REQUIRE(changes.size() == 1);
-  CHECK(changes.at({"ns", "web"}).previous.at(spn("ns", "web")).size() == 3);
   CHECK(changes.at({"ns", "web"}).current.at(spn("ns", "web")).size() == 2);
+  CHECK(t.endpoints({"ns", "web"}) == changes.at({"ns", "web"}).current);
+
+  // A change undone before the checkout is no change; one to another state is.
+  auto s1b = s1;
+  s1b.endpoints[1].conditions.ready = false;
+  CHECK(t.update(&s1, &s1b));
+  CHECK(t.update(&s1b, &s1));
+  CHECK(t.checkout().empty());
+  CHECK(t.update(&s1, &s1b));
+  changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  CHECK_FALSE(changes.at({"ns", "web"}).current.at(spn("ns", "web"))[0].ready);
+  // Every slice gone: reported once, with nothing left.
+  CHECK(t.update(&s1b, nullptr));
+  changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes.at({"ns", "web"}).current.empty());
+  CHECK(t.endpoints({"ns", "web"}).empty());
+  CHECK(t.checkout().empty());
 
   // Slices without the service-name label or of another family are ignored.
   auto orphan = s1;
