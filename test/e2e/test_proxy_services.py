@@ -7,7 +7,9 @@ nodePortAddresses [primary].
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -47,7 +49,7 @@ TCP_CLIENT = ("import socket,sys\n"
               " c.sendall(line.encode()); print(f.readline().decode().strip(),flush=True)\n")
 
 
-@unittest.skipUnless(proxy_world.usable() and proxy_world.shutil.which("conntrack") and proxy_world.shutil.which("ss"),
+@unittest.skipUnless(proxy_world.usable() and shutil.which("conntrack") and shutil.which("ss"),
                      "needs root, ip, busybox, kubectl, iptables, conntrack, ss and the knode binary")
 class ProxyServicesE2E(proxy_world.ProxyWorld):
     CONFIG_EXTRA = "nodePortAddresses:\n- primary\n"
@@ -177,9 +179,8 @@ class ProxyServicesE2E(proxy_world.ProxyWorld):
         self.wait_for(lambda: in_ns(CLIENT, sys.executable, "-c",
                                     "import socket,sys; socket.create_connection((sys.argv[1],%d),timeout=1)" % ECHO_PORT,
                                     vip, check=False).returncode == 0, 20, "echo service")
-        client = proxy_world.subprocess.Popen(["ip", "netns", "exec", CLIENT, sys.executable, "-c", TCP_CLIENT, vip,
-                                               str(ECHO_PORT)], stdin=proxy_world.subprocess.PIPE,
-                                              stdout=proxy_world.subprocess.PIPE, text=True)
+        client = subprocess.Popen(["ip", "netns", "exec", CLIENT, sys.executable, "-c", TCP_CLIENT, vip, str(ECHO_PORT)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.procs.append(client)
         client.stdin.write("one\n")
         client.stdin.flush()
