@@ -78,6 +78,8 @@ struct FakeRuntime::State {
   std::map<std::string, FakeContainer> containers;
   std::map<std::string, FakeImage> images;  // by ref
   std::map<std::string, v1::RuntimeCondition> conditions;
+  std::vector<std::string> runtime_handlers;
+  std::map<std::string, std::string> status_info;
   ExecHandler exec_handler;
   std::function<int64_t()> now_ns;
   int graceful_exit = 143;
@@ -269,7 +271,20 @@ Result<v1::StatusResponse> FakeRuntime::RuntimeStatus(bool verbose) {
   v1::StatusResponse r;
   for (const auto& [type, c] : s_->conditions) *r.mutable_status()->add_conditions() = c;
   r.add_runtime_handlers();  // the default handler
+  for (const auto& h : s_->runtime_handlers) r.add_runtime_handlers()->set_name(h);
+  if (verbose)
+    for (const auto& [k, v] : s_->status_info) (*r.mutable_info())[k] = v;
   return r;
+}
+
+void FakeRuntime::add_runtime_handler(const std::string& name) {
+  std::lock_guard lock(s_->mu);
+  s_->runtime_handlers.push_back(name);
+}
+
+void FakeRuntime::set_status_info(const std::string& key, const std::string& value) {
+  std::lock_guard lock(s_->mu);
+  s_->status_info[key] = value;
 }
 
 Status FakeRuntime::UpdateRuntimeConfig(const std::string& pod_cidr) {

@@ -53,6 +53,10 @@ class FakeRuntime final : public Runtime, public ImageService {
   // A runtime condition ("RuntimeReady", "NetworkReady"); both start true.
   void set_condition(const std::string& type, bool status, const std::string& reason = {},
                      const std::string& message = {});
+  // Named runtime handlers Status reports besides the default one, and what its verbose info holds
+  // (containerd puts its CRI configuration, JSON, under "config").
+  void add_runtime_handler(const std::string& name);
+  void set_status_info(const std::string& key, const std::string& value);
   // Exit codes of containers stopped by StopContainer/StopPodSandbox/Remove*: after a grace period
   // (timeout > 0, SIGTERM) and without one (SIGKILL). Defaults 143 and 137.
   void set_stop_exit_codes(int graceful, int killed);
