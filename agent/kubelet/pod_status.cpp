@@ -180,7 +180,9 @@ kube::PodStatus generate_pod_status(const kube::Pod& pod, const PodRuntimeStatus
   bool init_done = true;
   for (const auto& c : pod.spec.init_containers) {
     const RuntimeContainer* rc = rs.latest(c.name);
-    bool ok = rc && (kube::is_sidecar(c) ? rc->state == ContainerState::Running
+    auto started = in.started.find(c.name);
+    bool ok = rc && (kube::is_sidecar(c) ? rc->state == ContainerState::Running &&
+                                               (!c.startup_probe || (started != in.started.end() && started->second))
                                          : rc->state == ContainerState::Exited && rc->exit_code == 0);
     if (!ok) init_done = false;
   }

@@ -162,3 +162,139 @@ spec:
   CHECK(cond(s, "Initialized").message == "containers with incomplete status: [i1]");
   CHECK(s.container_statuses[0].state.waiting->reason == "PodInitializing");
 }
+
+namespace {
+
+const char* kSidecarPod = R"(apiVersion: v1
+kind: Pod
+metadata: {name: sc}
+spec:
+  restartPolicy: RESTART
+  initContainers:
+  - name: init
+    image: img
+  - name: proxy
+    image: img
+    restartPolicy: Always
+    startupProbe: {exec: {command: ["true"]}}
+    readinessProbe: {exec: {command: ["true"]}}
+  containers:
+  - {name: app, image: img}
+)";
+
+kube::Pod sidecar_pod(const std::string& policy = "Always") {
+  std::string y = kSidecarPod;
+  y.replace(y.find("RESTART"), 7, policy);
+  return pod_from_yaml(y);
+}
+
+RuntimeContainer rc(const std::string& name, ContainerState st, int64_t created, int exit_code = 0,
+                    uint32_t restarts = 0) {
+  return {.id = name + std::to_string(created), .name = name, .state = st, .created_at = created,
+          .started_at = created, .finished_at = st == ContainerState::Exited ? created + 1 : 0, .exit_code = exit_code,
+          .reason = st == ContainerState::Exited ? (exit_code ? "Error" : "Completed") : "",
+          .restart_count = restarts};
+}
+
+PodRuntimeStatus with(std::vector<RuntimeContainer> cs) {
+  PodRuntimeStatus rs;
+  rs.sandboxes.push_back({.id = "sb", .ready = true, .ip = "10.88.0.7"});
+  rs.containers = std::move(cs);
+  return rs;
+}
+
+}  // namespace
+
+TEST_CASE("pod status: a sidecar is started after its startup probe and ready after its readiness probe",
+          "[kubelet][status][sidecar]") {
+  auto pod = sidecar_pod();
+  auto rs = with({rc("proxy", ContainerState::Running, T + 2), rc("init", ContainerState::Exited, T + 1)});
+  // Running, startup probe not yet successful: not started, initialization pending.
+  auto s = generate_pod_status(pod, rs, {.now_ns = T}, {});
+  REQUIRE(s.init_container_statuses.size() == 2);
+  const auto& proxy = s.init_container_statuses[1];
+  CHECK(proxy.name == "proxy");
+  CHECK(proxy.state.running);
+  CHECK(proxy.started == false);
+  CHECK_FALSE(proxy.ready);
+  CHECK(s.phase == "Pending");
+  CHECK(cond(s, "Initialized").status == "False");
+  CHECK(cond(s, "Initialized").message == "containers with incomplete status: [proxy]");
+
+  // Started: initialized, the app is waiting for its start; not ready until the readiness probe.
+  s = generate_pod_status(pod, rs, {.started = {{"proxy", true}}, .now_ns = T}, {});
+  CHECK(s.init_container_statuses[1].started == true);
+  CHECK_FALSE(s.init_container_statuses[1].ready);
+  CHECK(cond(s, "Initialized").status == "True");
+  CHECK(s.container_statuses[0].state.waiting->reason == "ContainerCreating");
+
+  // App running, sidecar not ready: the pod is Running but not Ready, naming the sidecar first.
+  rs.containers.insert(rs.containers.begin(), rc("app", ContainerState::Running, T + 3));
+  s = generate_pod_status(pod, rs, {.started = {{"proxy", true}}, .now_ns = T}, {});
+  CHECK(s.phase == "Running");
+  CHECK(cond(s, "Ready").status == "False");
+  CHECK(cond(s, "Ready").message == "containers with unready status: [proxy]");
+  CHECK(s.init_container_statuses[0].ready);  // a completed init container is ready
+
+  // Sidecar ready: the pod is Ready.
+  s = generate_pod_status(pod, rs, {.ready = {{"proxy", true}}, .started = {{"proxy", true}}, .now_ns = T}, {});
+  CHECK(s.init_container_statuses[1].ready);
+  CHECK(cond(s, "Ready").status == "True");
+  CHECK(cond(s, "ContainersReady").status == "True");
+}
+
+TEST_CASE("pod status: a restarting sidecar waits in back-off without sending the pod back to Pending",
+          "[kubelet][status][sidecar]") {
+  for (std::string policy : {"Always", "Never"}) {
+    CAPTURE(policy);
+    auto pod = sidecar_pod(policy);
+    auto rs = with({rc("app", ContainerState::Running, T + 3), rc("proxy", ContainerState::Exited, T + 2, 1),
+                    rc("init", ContainerState::Exited, T + 1)});
+    StatusInputs in{.now_ns = T};
+    in.reasons["proxy"] = {"CrashLoopBackOff", "back-off 10s restarting failed container=proxy pod=sc_default(uid-1)"};
+    auto s = generate_pod_status(pod, rs, in, {});
+    const auto& proxy = s.init_container_statuses[1];
+    REQUIRE(proxy.state.waiting);  // restarted whatever the pod's restartPolicy
+    CHECK(proxy.state.waiting->reason == "CrashLoopBackOff");
+    REQUIRE(proxy.last_state.terminated);
+    CHECK(proxy.last_state.terminated->exit_code == 1);
+    CHECK(s.phase == "Running");
+    CHECK(cond(s, "Initialized").status == "True");
+    CHECK(cond(s, "Ready").status == "False");
+  }
+}
+
+TEST_CASE("pod status: app containers done and sidecars stopped: Succeeded or Failed per restartPolicy",
+          "[kubelet][status][sidecar]") {
+  SECTION("Never, app succeeded, sidecar still running: Running until it is stopped") {
+    auto pod = sidecar_pod("Never");
+    auto rs = with({rc("app", ContainerState::Exited, T + 3, 0), rc("proxy", ContainerState::Running, T + 2),
+                    rc("init", ContainerState::Exited, T + 1)});
+    CHECK(generate_pod_status(pod, rs, {.started = {{"proxy", true}}, .now_ns = T}, {}).phase == "Running");
+    rs.containers[1] = rc("proxy", ContainerState::Exited, T + 2, 143);  // stopped with SIGTERM
+    rs.sandboxes[0].ready = false;
+    auto s = generate_pod_status(pod, rs, {.now_ns = T}, {});
+    CHECK(s.phase == "Succeeded");
+    CHECK(cond(s, "Ready").reason == "PodCompleted");
+  }
+  SECTION("OnFailure, app failed: Running (restarting); Never: Failed") {
+    auto rs = with({rc("app", ContainerState::Exited, T + 3, 2), rc("proxy", ContainerState::Exited, T + 2, 143),
+                    rc("init", ContainerState::Exited, T + 1)});
+    CHECK(generate_pod_status(sidecar_pod("Never"), rs, {.now_ns = T}, {}).phase == "Failed");
+    CHECK(generate_pod_status(sidecar_pod("OnFailure"), rs, {.now_ns = T}, {}).phase == "Running");
+  }
+}
+
+TEST_CASE("pod status: a failed postStart hook shows PostStartHookError until the restart", "[kubelet][status][hooks]") {
+  auto pod = pod_from_yaml(kPod);
+  PodRuntimeStatus rs;
+  rs.sandboxes.push_back({.id = "sb", .ready = true, .ip = "10.88.0.7"});
+  rs.containers.push_back(rc("app", ContainerState::Exited, T, 137));
+  StatusInputs in{.now_ns = T};
+  in.reasons["app"] = {"PostStartHookError", "Exec lifecycle hook ([false]) for Container \"app\" in Pod ..."};
+  auto s = generate_pod_status(pod, rs, in, {});
+  REQUIRE(s.container_statuses[0].state.waiting);
+  CHECK(s.container_statuses[0].state.waiting->reason == "PostStartHookError");
+  REQUIRE(s.container_statuses[0].last_state.terminated);
+  CHECK(s.container_statuses[0].last_state.terminated->exit_code == 137);
+}

@@ -1,10 +1,17 @@
 // PodSyncer + PodWorkers against the in-memory FakeRuntime.
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
+#include "agent/base/log.h"
 #include "agent/kubelet/pod_syncer.h"
+#include "agent/kubelet/termination_order.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/status_manager.h"
 #include "cri/fake_runtime.h"
@@ -221,6 +228,300 @@ spec:
   f.syncer.sync_pod(pod, f.state);
   CHECK(f.pod_status().phase == "Failed");
   CHECK(f.containers(cri::v1::CONTAINER_RUNNING).empty());
+}
+
+namespace {
+
+// Running containers by name (the newest of each).
+std::map<std::string, std::string> running_by_name(cri::FakeRuntime& rt) {
+  std::map<std::string, std::string> out;
+  auto list = rt.ListContainers(nullptr);
+  REQUIRE(list.ok());
+  for (const auto& c : *list)
+    if (c.state() == cri::v1::CONTAINER_RUNNING) out[c.metadata().name()] = c.id();
+  return out;
+}
+
+const kube::ContainerStatus& init_status(const kube::PodStatus& s, const std::string& name) {
+  for (const auto& c : s.init_container_statuses)
+    if (c.name == name) return c;
+  FAIL("no init container status " << name);
+  return s.init_container_statuses.front();
+}
+
+// Collects log lines while alive.
+struct LogCapture {
+  std::mutex mu;
+  std::string text;
+  LogCapture() {
+    log::set_sink([](std::string_view line, void* self) {
+      auto* c = static_cast<LogCapture*>(self);
+      std::lock_guard l(c->mu);
+      c->text.append(line).append("\n");
+    }, this);
+  }
+  ~LogCapture() { log::reset_sink(); }
+  std::string get() {
+    std::lock_guard l(mu);
+    return text;
+  }
+};
+
+// A loopback HTTP server that answers one request with `status` and keeps the request.
+struct OneShotHttp {
+  int fd = -1;
+  int port = 0;
+  std::string request;
+  std::thread thread;
+  explicit OneShotHttp(int status) {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    REQUIRE(listen(fd, 1) == 0);
+    thread = std::thread([this, status] {
+      int c = accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request.append(buf, n);
+      }
+      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+      close(c);
+    });
+  }
+  ~OneShotHttp() {
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+    if (thread.joinable()) thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pod sync: sidecars start in order before the app, restart with back-off, and the app is left alone",
+          "[kubelet][sync][sidecar]") {
+  Fixture f;
+  auto pod = pod_from_yaml(R"(apiVersion: v1
+kind: Pod
+metadata: {name: sc}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: init, image: knode.local/busybox:1.36, imagePullPolicy: Never}
+  - {name: proxy, image: knode.local/busybox:1.36, imagePullPolicy: Never, restartPolicy: Always}
+  containers:
+  - {name: app, image: knode.local/busybox:1.36, imagePullPolicy: Never}
+)");
+  f.syncer.sync_pod(pod, f.state);
+  auto run = running_by_name(f.rt);
+  REQUIRE(run.size() == 1);
+  REQUIRE(run.count("init"));
+  REQUIRE(f.rt.exit_container(run["init"], 0).ok());
+  f.clock.advance_s(1);
+  f.syncer.sync_pod(pod, f.state);
+  run = running_by_name(f.rt);
+  CHECK(run.size() == 1);
+  REQUIRE(run.count("proxy"));  // the sidecar, not yet the app
+  CHECK(f.pod_status().phase == "Pending");
+  f.syncer.sync_pod(pod, f.state);
+  run = running_by_name(f.rt);
+  CHECK(run.size() == 2);
+  REQUIRE(run.count("app"));
+  auto s = f.pod_status();
+  CHECK(s.phase == "Running");
+  CHECK(init_status(s, "proxy").started == true);
+  CHECK(init_status(s, "proxy").ready);
+
+  // The sidecar exits: started again at once (restartPolicy Never notwithstanding), then back-off.
+  f.clock.advance_s(1);
+  REQUIRE(f.rt.exit_container(run["proxy"], 1).ok());
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(init_status(f.pod_status(), "proxy").restart_count == 1);
+  run = running_by_name(f.rt);
+  REQUIRE(run.count("proxy"));
+  f.clock.advance_s(1);
+  REQUIRE(f.rt.exit_container(run["proxy"], 1).ok());
+  auto out = f.syncer.sync_pod(pod, f.state);
+  REQUIRE(init_status(f.pod_status(), "proxy").state.waiting);
+  CHECK(init_status(f.pod_status(), "proxy").state.waiting->reason == "CrashLoopBackOff");
+  REQUIRE(out.requeue_after);
+  CHECK(f.pod_status().phase == "Running");
+  CHECK(f.app().restart_count == 0);
+  CHECK(f.app().state.running);
+  f.clock.advance_s(11);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(init_status(f.pod_status(), "proxy").restart_count == 2);
+
+  // The app completes (restartPolicy Never): the sidecar is stopped and the pod Succeeded.
+  run = running_by_name(f.rt);
+  REQUIRE(f.rt.exit_container(run["app"], 0).ok());
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(running_by_name(f.rt).empty());
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.pod_status().phase == "Succeeded");
+  CHECK(count(f.rt.calls(), "RunPodSandbox") == 1);
+}
+
+TEST_CASE("pod sync: a failed postStart hook kills the container, which restarts per restartPolicy",
+          "[kubelet][sync][hooks]") {
+  Fixture f;
+  LogCapture logs;
+  std::atomic<int> hooks{0};
+  std::atomic<bool> fail{true};
+  f.rt.set_exec_handler([&](const std::string&, const std::vector<std::string>& cmd) {
+    cri::v1::ExecSyncResponse r;
+    if (cmd.size() == 1 && cmd[0] == "post-start") {
+      ++hooks;
+      r.set_exit_code(fail ? 7 : 0);
+      r.set_stdout("partial output\n");
+    }
+    return r;
+  });
+  auto pod = pod_from_yaml(R"(apiVersion: v1
+kind: Pod
+metadata: {name: hooked}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    lifecycle:
+      postStart: {exec: {command: [post-start]}}
+)");
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(hooks == 1);
+  CHECK(f.containers(cri::v1::CONTAINER_RUNNING).empty());  // killed after the hook failed
+  REQUIRE(f.app().state.waiting);
+  CHECK(f.app().state.waiting->reason == "PostStartHookError");
+  CHECK(f.app().state.waiting->message ==
+        "Exec lifecycle hook ([post-start]) for Container \"app\" in Pod \"hooked_default(uid-1)\" failed - error: "
+        "command 'post-start' exited with 7: , message: \"partial output\\n\"");
+  auto text = logs.get();
+  CHECK(text.find("\"Failed to execute PostStartHook\" pod=\"default/hooked\"") != std::string::npos);
+  CHECK(text.find("containerName=\"app\"") != std::string::npos);
+  CHECK(text.find("reason=\"FailedPostStartHook\"") != std::string::npos);
+
+  // Restarted (restartPolicy Always); with the hook passing it stays up.
+  fail = false;
+  f.clock.advance_s(1);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(hooks == 2);
+  CHECK(f.app().restart_count == 1);
+  CHECK(f.app().state.running);
+}
+
+TEST_CASE("pod sync: an httpGet preStop hook is sent before the stop; any HTTP answer is success",
+          "[kubelet][sync][hooks]") {
+  Fixture f;
+  LogCapture logs;
+  OneShotHttp server(500);
+  std::string y = R"(apiVersion: v1
+kind: Pod
+metadata: {name: stopper}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: app
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    ports: [{name: admin, containerPort: PORT}]
+    lifecycle:
+      preStop:
+        httpGet:
+          host: 127.0.0.1
+          port: admin
+          path: /drain?now=1
+          httpHeaders: [{name: X-Reason, value: shutdown}]
+)";
+  y.replace(y.find("PORT"), 4, std::to_string(server.port));
+  auto pod = pod_from_yaml(y);
+  f.syncer.sync_pod(pod, f.state);
+  REQUIRE(f.containers(cri::v1::CONTAINER_RUNNING).size() == 1);
+  f.rt.clear_calls();
+  CHECK(f.syncer.terminate_pod(pod.metadata.uid, &pod, f.state));
+  server.thread.join();
+  CHECK(server.request.rfind("GET /drain?now=1 HTTP/1.1\r\n", 0) == 0);
+  CHECK(server.request.find("User-Agent: kube-lifecycle/1.32\r\n") != std::string::npos);
+  CHECK(server.request.find("X-Reason: shutdown\r\n") != std::string::npos);
+  CHECK(count(f.rt.calls(), "StopContainer") == 1);
+  CHECK(logs.get().find("PreStop hook failed") == std::string::npos);
+}
+
+TEST_CASE("pod sync: a preStop hook that cannot connect is logged and the container still stops",
+          "[kubelet][sync][hooks]") {
+  Fixture f;
+  LogCapture logs;
+  auto pod = pod_from_yaml(R"(apiVersion: v1
+kind: Pod
+metadata: {name: stopper}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    lifecycle:
+      preStop: {httpGet: {host: 127.0.0.1, port: 1, path: /x}}
+)");
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.syncer.terminate_pod(pod.metadata.uid, &pod, f.state));
+  CHECK(f.rt.container_count() == 0);
+  auto text = logs.get();
+  CHECK(text.find("\"PreStop hook failed\" pod=\"default/stopper\" containerName=\"app\"") != std::string::npos);
+  CHECK(text.find("HTTP lifecycle hook (/x) for Container \\\"app\\\"") != std::string::npos);
+  CHECK(text.find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("termination ordering: app containers first, then sidecars in reverse order", "[kubelet][sync][sidecar]") {
+  auto pod = pod_from_yaml(R"(apiVersion: v1
+kind: Pod
+metadata: {name: sc}
+spec:
+  initContainers:
+  - {name: s1, image: img, restartPolicy: Always}
+  - {name: init, image: img}
+  - {name: s2, image: img, restartPolicy: Always}
+  containers:
+  - {name: a, image: img}
+  - {name: b, image: img}
+)");
+  TerminationOrdering order(pod.spec, {"s1", "s2", "a", "b"});
+  std::mutex mu;
+  std::vector<std::string> stopped;
+  auto stop = [&](const std::string& name, int work_ms) {
+    order.wait_for_turn(name, std::chrono::seconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms));
+    {
+      std::lock_guard l(mu);
+      stopped.push_back(name);
+    }
+    order.terminated(name);
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(stop, "s1", 0);
+  threads.emplace_back(stop, "s2", 0);
+  threads.emplace_back(stop, "a", 50);
+  threads.emplace_back(stop, "b", 100);
+  for (auto& t : threads) t.join();
+  REQUIRE(stopped.size() == 4);
+  CHECK(stopped[2] == "s2");
+  CHECK(stopped[3] == "s1");
+
+  // A container that is not running holds nobody back; the wait ends at the limit otherwise.
+  TerminationOrdering partial(pod.spec, {"s1", "a"});
+  auto waited = partial.wait_for_turn("s1", std::chrono::milliseconds(100));
+  CHECK(waited >= std::chrono::milliseconds(90));  // "a" still running
+  partial.terminated("a");
+  CHECK(partial.wait_for_turn("s1", std::chrono::seconds(5)) < std::chrono::seconds(1));
 }
 
 namespace {
