@@ -171,17 +171,21 @@ int kubelet_main(const std::vector<std::string>& args) {
   s.root_dir = o.flags.root_dir;
   s.static_pod_path = c.static_pod_path;
   s.file_check_period = to_ms(c.file_check_frequency, std::chrono::seconds(20));
+  s.static_pod_url = c.static_pod_url;
+  s.static_pod_url_header = c.static_pod_url_header;
+  s.http_check_period = to_ms(c.http_check_frequency, std::chrono::seconds(20));
   s.sync_period = to_ms(c.sync_frequency, std::chrono::seconds(60));
   s.host_ip = host_ip(o);
   s.runtime_name = (*runtime)->runtime_name();
   s.node = node_settings(o);
   s.network = std::move(*network);
-  if (s.static_pod_path.empty()) log::info("No static pod path configured (staticPodPath / --pod-manifest-path)");
+  if (s.static_pod_path.empty() && s.static_pod_url.empty())
+    log::info("No static pod source configured (staticPodPath / --pod-manifest-path, staticPodURL / --manifest-url)");
 
   kubelet::Kubelet kl(**runtime, *images, s);
   kl.start();
   log::info("Kubelet started", "node", s.node_name, "rootDir", s.root_dir, "staticPodPath", s.static_pod_path,
-            "statusFile", s.root_dir + "/pods-status.json");
+            "staticPodURL", s.static_pod_url, "statusFile", s.root_dir + "/pods-status.json");
 
   for (;;) {
     if (auto sig = wait_shutdown_signal(std::chrono::milliseconds(1000))) {

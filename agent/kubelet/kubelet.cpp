@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "agent/base/log.h"
+#include "agent/kubelet/volumes.h"
 
 namespace knode::kubelet {
 
@@ -19,6 +20,7 @@ bool is_managed_sandbox(const std::map<std::string, std::string>& labels,
 
 Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettings settings)
     : settings_(std::move(settings)),
+      runtime_(runtime),
       status_(settings_.status_file ? settings_.root_dir + "/pods-status.json" : std::string()),
       network_(runtime, cni_exec_, [this] {
         auto o = settings_.network;
@@ -38,12 +40,39 @@ Kubelet::Kubelet(cri::Runtime& runtime, cri::ImageService& images, KubeletSettin
                         .managed = [node = settings_.node_name](const auto& labels, const auto& annotations) {
                           return is_managed_sandbox(labels, annotations, node);
                         }}) {
+  std::vector<std::string> names;
+  if (!settings_.static_pod_path.empty()) names.push_back("file");
+  if (!settings_.static_pod_url.empty()) names.push_back("http");
+  sources_ = std::make_unique<PodSourceMerger>(
+      names, [this](std::vector<kube::Pod> pods, bool ready) { workers_.set_pods(std::move(pods), ready); },
+      [this](const std::set<std::string>& desired) { cleanup_orphaned_pods(desired); });
   if (!settings_.static_pod_path.empty())
     source_ = std::make_unique<StaticPodSource>(
         StaticPodSourceOptions{.path = settings_.static_pod_path,
                                .node_name = settings_.node_name,
                                .check_period = settings_.file_check_period},
-        [this](std::vector<kube::Pod> pods) { workers_.set_pods(std::move(pods)); });
+        [this](std::vector<kube::Pod> pods) { sources_->update("file", std::move(pods)); });
+  if (!settings_.static_pod_url.empty())
+    http_source_ = std::make_unique<HttpPodSource>(
+        HttpPodSourceOptions{.url = settings_.static_pod_url,
+                             .headers = settings_.static_pod_url_header,
+                             .node_name = settings_.node_name,
+                             .check_period = settings_.http_check_period},
+        [this](std::vector<kube::Pod> pods) { sources_->update("http", std::move(pods)); });
+}
+
+void Kubelet::cleanup_orphaned_pods(const std::set<std::string>& desired) {
+  std::set<std::string> keep = desired;
+  auto sandboxes = runtime_.ListPodSandbox(nullptr);
+  if (!sandboxes) {
+    log::error("Cannot list pod sandboxes; keeping every pod directory", sandboxes.error());
+    return;
+  }
+  for (const auto& sb : *sandboxes) {
+    auto it = sb.labels().find(std::string(cri::kPodUidLabel));
+    if (it != sb.labels().end()) keep.insert(it->second);
+  }
+  cleanup_orphaned_pod_dirs(settings_.root_dir + "/pods", keep);
 }
 
 Kubelet::~Kubelet() { stop(); }
@@ -57,7 +86,11 @@ void Kubelet::start() {
   prober_.start();
   workers_.start();
   if (source_) source_->start();
-  else workers_.set_pods({});
+  if (http_source_) http_source_->start();
+  if (!source_ && !http_source_) {
+    workers_.set_pods({});
+    cleanup_orphaned_pods({});
+  }
   pleg_.start();
   started_ = true;
 }
@@ -66,6 +99,7 @@ void Kubelet::stop() {
   if (!started_) return;
   started_ = false;
   pleg_.stop();
+  if (http_source_) http_source_->stop();
   if (source_) source_->stop();
   workers_.stop();
   prober_.stop();

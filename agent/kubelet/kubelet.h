@@ -10,8 +10,10 @@
 #include <memory>
 #include <string>
 
+#include "agent/kubelet/http_source.h"
 #include "agent/kubelet/network_manager.h"
 #include "agent/kubelet/pleg.h"
+#include "agent/kubelet/pod_sources.h"
 #include "agent/kubelet/pod_syncer.h"
 #include "agent/kubelet/pod_workers.h"
 #include "agent/kubelet/prober.h"
@@ -26,7 +28,10 @@ namespace knode::kubelet {
 struct KubeletSettings {
   std::string node_name;
   std::string root_dir = "/var/lib/kubelet";
-  std::string static_pod_path;  // "" → no file source (no pods)
+  std::string static_pod_path;  // "" → no file source
+  std::string static_pod_url;   // "" → no http source
+  std::map<std::string, std::vector<std::string>> static_pod_url_header;
+  std::chrono::milliseconds http_check_period = std::chrono::seconds(20);
   std::chrono::milliseconds file_check_period = std::chrono::seconds(20);
   std::chrono::milliseconds sync_period = std::chrono::seconds(60);
   std::chrono::milliseconds relist_period = std::chrono::seconds(1);
@@ -60,10 +65,12 @@ class Kubelet {
   PodWorkers& workers() { return workers_; }
   Pleg& pleg() { return pleg_; }
   StaticPodSource* source() { return source_.get(); }
+  HttpPodSource* http_source() { return http_source_.get(); }
   NetworkManager& network() { return network_; }
 
  private:
   KubeletSettings settings_;
+  cri::Runtime& runtime_;
   StatusManager status_;
   cni::ProcessExecutor cni_exec_;
   NetworkManager network_;
@@ -71,7 +78,12 @@ class Kubelet {
   PodSyncer syncer_;
   PodWorkers workers_;
   Pleg pleg_;
+  // Removes the directories of pods neither desired nor in the runtime (once every source delivered).
+  void cleanup_orphaned_pods(const std::set<std::string>& desired);
+
+  std::unique_ptr<PodSourceMerger> sources_;
   std::unique_ptr<StaticPodSource> source_;
+  std::unique_ptr<HttpPodSource> http_source_;
   bool started_ = false;
 };
 

@@ -46,9 +46,9 @@ void PodWorkers::schedule_locked(Entry& e, std::chrono::milliseconds after) {
   cv_.notify_one();
 }
 
-void PodWorkers::set_pods(std::vector<kube::Pod> pods) {
+void PodWorkers::set_pods(std::vector<kube::Pod> pods, bool sources_ready) {
   std::lock_guard lock(mu_);
-  sources_ready_ = true;
+  sources_ready_ = sources_ready;
   std::set<std::string> wanted;
   for (auto& pod : pods) {
     std::string uid = pod.metadata.uid;

@@ -63,7 +63,8 @@ class PodWorkers {
   // Stops the threads after their current syncs; pods keep running.
   void stop();
 
-  void set_pods(std::vector<kube::Pod> pods);
+  // sources_ready: every pod source has delivered (runtime pods nobody wants may be stopped).
+  void set_pods(std::vector<kube::Pod> pods, bool sources_ready = true);
   // A pod changed in the runtime. An unknown pod is stopped only when `managed` (made by this
   // kubelet) and the sources have delivered their first set.
   void on_runtime_event(const std::string& uid, bool managed = false);

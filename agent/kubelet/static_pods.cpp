@@ -19,14 +19,9 @@ namespace knode::kubelet {
 
 namespace fs = std::filesystem;
 
-std::string static_pod_uid(const kube::Pod& decoded, std::string_view node_name, std::string_view file) {
-  // Upstream hashes the Go object (DeepHashObject) and then the source; we hash the canonical
-  // encoding of the same decoded, defaulted object, then the same source text.
-  std::string data = kube::encode_pod_json(decoded);
-  data += "host:";
-  data += node_name;
-  data += "file:";
-  data += file;
+namespace {
+
+std::string md5_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
@@ -39,13 +34,24 @@ std::string static_pod_uid(const kube::Pod& decoded, std::string_view node_name,
   return out;
 }
 
-Result<kube::Pod> load_static_pod(std::string_view content, std::string_view file, std::string_view node_name,
-                                  std::string_view seen) {
-  auto decoded = kube::decode_pod(content, {.require_type_meta = true});
-  if (!decoded) return decoded.error();
-  kube::Pod pod = std::move(*decoded);
+}  // namespace
+
+std::string static_pod_uid(const kube::Pod& decoded, std::string_view node_name, std::string_view file) {
+  // Upstream hashes the Go object (DeepHashObject) and then the source; we hash the canonical
+  // encoding of the same decoded, defaulted object, then the same source text.
+  return md5_hex(kube::encode_pod_json(decoded) + "host:" + std::string(node_name) + "file:" + std::string(file));
+}
+
+std::string http_pod_uid(const kube::Pod& decoded, std::string_view url) {
+  return md5_hex(kube::encode_pod_json(decoded) + "url:" + std::string(url));
+}
+
+Status apply_static_pod_defaults(kube::Pod& pod, PodOrigin origin, std::string_view source,
+                                 std::string_view node_name, std::string_view seen) {
+  const bool file = origin == PodOrigin::File;
   kube::apply_defaults(pod);
-  if (pod.metadata.uid.empty()) pod.metadata.uid = static_pod_uid(pod, node_name, file);
+  if (pod.metadata.uid.empty())
+    pod.metadata.uid = file ? static_pod_uid(pod, node_name, source) : http_pod_uid(pod, source);
   std::string node_lower(node_name);
   std::transform(node_lower.begin(), node_lower.end(), node_lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -53,15 +59,25 @@ Result<kube::Pod> load_static_pod(std::string_view content, std::string_view fil
   if (pod.metadata.namespace_.empty()) pod.metadata.namespace_ = "default";
   pod.spec.node_name = std::string(node_name);
   pod.metadata.annotations[std::string(kConfigHashAnnotation)] = pod.metadata.uid;
-  pod.metadata.annotations[std::string(kConfigSourceAnnotation)] = "file";
+  pod.metadata.annotations[std::string(kConfigSourceAnnotation)] = file ? "file" : "http";
   pod.metadata.annotations[std::string(kConfigSeenAnnotation)] = std::string(seen);
-  bool has_toleration = false;
-  for (const auto& t : pod.spec.tolerations)
-    if (t.operator_ == "Exists" && t.effect == "NoExecute" && t.key.empty()) has_toleration = true;
-  if (!has_toleration) pod.spec.tolerations.push_back({.operator_ = "Exists", .effect = "NoExecute"});
+  if (file) {  // upstream tolerates node problems for file pods only
+    bool has_toleration = false;
+    for (const auto& t : pod.spec.tolerations)
+      if (t.operator_ == "Exists" && t.effect == "NoExecute" && t.key.empty()) has_toleration = true;
+    if (!has_toleration) pod.spec.tolerations.push_back({.operator_ = "Exists", .effect = "NoExecute"});
+  }
   pod.status = {};
   pod.status.phase = "Pending";
-  if (Status st = kube::validate_pod(pod); !st.ok()) return st.error();
+  return kube::validate_pod(pod);
+}
+
+Result<kube::Pod> load_static_pod(std::string_view content, std::string_view file, std::string_view node_name,
+                                  std::string_view seen) {
+  auto decoded = kube::decode_pod(content, {.require_type_meta = true});
+  if (!decoded) return decoded.error();
+  kube::Pod pod = std::move(*decoded);
+  if (Status st = apply_static_pod_defaults(pod, PodOrigin::File, file, node_name, seen); !st.ok()) return st.error();
   return pod;
 }
 

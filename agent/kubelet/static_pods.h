@@ -35,6 +35,17 @@ inline constexpr std::string_view kConfigSeenAnnotation = "kubernetes.io/config.
 // and per file, and a changed manifest gives a new UID (so a change replaces the pod).
 std::string static_pod_uid(const kube::Pod& decoded, std::string_view node_name, std::string_view file);
 
+// The same for a pod from staticPodURL: md5 of the decoded, defaulted pod followed by "url:<url>".
+std::string http_pod_uid(const kube::Pod& decoded, std::string_view url);
+
+enum class PodOrigin { File, Http };
+// What upstream's file and http sources apply to a decoded pod (applyDefaults): API defaults, UID
+// (unless set) from the origin's hash, name "<name>-<node>", namespace "default", spec.nodeName,
+// annotations config.source=file|http, config.hash=<uid>, config.seen=<seen>, phase Pending, and
+// for files the NoExecute toleration; then validation.
+Status apply_static_pod_defaults(kube::Pod& pod, PodOrigin origin, std::string_view source,
+                                 std::string_view node_name, std::string_view seen);
+
 // Decodes one manifest and applies what upstream's file source applies: UID (unless set), name
 // "<name>-<node>", namespace "default", spec.nodeName, annotations config.source=file,
 // config.hash=<uid>, config.seen=<seen>, the NoExecute toleration, phase Pending; then validates.
