@@ -103,6 +103,8 @@ HttpResponse service_health_response(const std::string& ns, const std::string& n
   r.status = local_endpoints != 0 && proxy_healthy ? 200 : 503;
   r.content_type = "application/json";
   r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  // Since 1.28: the local endpoint count for weighted load balancing, readable from a HEAD request.
+  r.headers.push_back({"X-Load-Balancing-Endpoint-Weight", std::to_string(local_endpoints)});
   r.body = fmt::format(
       "{{\n\t\"service\": {{\n\t\t\"namespace\": {},\n\t\t\"name\": {}\n\t}},\n\t\"localEndpoints\": {},\n"
       "\t\"serviceProxyHealthy\": {}\n}}",

@@ -149,6 +149,10 @@ class ProxyServicesE2E(proxy_world.ProxyWorld):
         status, body = self.http(EXT, "http://%s:%d/" % (NODE_IP, hc))
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["localEndpoints"], 3)
+        head = in_ns(EXT, sys.executable, "-c", "import http.client,sys; c=http.client.HTTPConnection(sys.argv[1],"
+                     "int(sys.argv[2]),timeout=3); c.request('HEAD','/'); r=c.getresponse(); print(r.status,"
+                     "r.getheader('X-Load-Balancing-Endpoint-Weight'))", NODE_IP, str(hc)).stdout.split()
+        self.assertEqual(head, ["200", "3"])
         status, err = self.fetch(NODE, "http://127.0.0.1:%d/" % hc, 1, 1)[0]
         self.assertEqual(status, 0)
         self.assertIn("refused", err.lower())

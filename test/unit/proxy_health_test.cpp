@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "agent/proxy/health.h"
 #include "agent/proxy/http_server.h"
 #include "agent/proxy/service_health.h"
@@ -109,7 +111,10 @@ TEST_CASE("service health check JSON and status", "[proxy][health]") {
         "{\n\t\"service\": {\n\t\t\"namespace\": \"default\",\n\t\t\"name\": \"web\"\n\t},\n\t\"localEndpoints\": 2,\n"
         "\t\"serviceProxyHealthy\": true\n}");
   CHECK(service_health_response("default", "web", 0, true).status == 503);
-  CHECK(service_health_response("default", "web", 3, false).status == 503);
+  auto unhealthy = service_health_response("default", "web", 3, false);
+  CHECK(unhealthy.status == 503);
+  CHECK(std::find(unhealthy.headers.begin(), unhealthy.headers.end(),
+                  std::pair<std::string, std::string>{"X-Load-Balancing-Endpoint-Weight", "3"}) != unhealthy.headers.end());
 }
 
 // A port nothing listens on now (bound briefly on every address, then released).
