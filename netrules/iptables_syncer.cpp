@@ -75,7 +75,7 @@ uint64_t rendered_digest(const NodeRuleset& n) {
 }
 
 // The digest covers every input field; a new field must be added here (the sizes catch it).
-static_assert(sizeof(ServicePort) == 240 && sizeof(Endpoint) == 72 && sizeof(NodeSettings) == 128,
+static_assert(sizeof(ServicePort) == 240 && sizeof(Endpoint) == 40 && sizeof(NodeSettings) == 128,
               "update service_inputs_digest / node_inputs_digest for the new field");
 
 // A service's share of the ruleset digest, over what its rules are generated from.
@@ -94,7 +94,6 @@ uint64_t service_inputs_digest(const ServicePort& p, const std::vector<Endpoint>
   for (const auto& e : eps) {
     h = mix(mix(h, e.ip), int64_t{e.port});
     h = mix(h, int64_t{e.ready} | int64_t{e.serving} << 1 | int64_t{e.terminating} << 2 | int64_t{e.is_local} << 3);
-    h = mix(h, e.zone);
   }
   return h;
 }

@@ -70,8 +70,7 @@ struct Endpoint {
   bool ready = true;
   bool serving = true;
   bool terminating = false;
-  bool is_local = false;
-  std::string zone;  // informational: the caller already applied topology hints
+  bool is_local = false;  // (zones are not kept: the caller already applied topology hints)
 
   // "ip:port", "[ip6]:port" — the DNAT target and part of the KUBE-SEP hash.
   std::string str() const;

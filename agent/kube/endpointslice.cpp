@@ -5,6 +5,16 @@
 
 namespace knode::kube {
 
+template <class T>
+void decode_value(Decoder& d, const json::value& v, Boxed<T>& out) {
+  if (v.is_null()) return;
+  T t{};
+  decode_value(d, v, t);
+  out = std::move(t);
+}
+template <class T> json::value encode_value(const Boxed<T>& v) { return v ? encode_value(*v) : json::value(nullptr); }
+template <class T> bool is_empty_value(const Boxed<T>& v) { return !v.has_value(); }
+
 #define KUBE_DESCRIBE(T) \
   template <class V, class O> requires Is<O, T> void visit_fields(V& v, O& o)
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,39 @@ namespace knode::kube {
 
 inline constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
 inline constexpr std::string_view kLastChangeTriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time";
+
+// An optional member kept behind a pointer: 8 bytes while absent, as an endpoint's hostname and
+// hints mostly are (std::optional holds the whole value inline in each of 100k endpoints).
+template <class T>
+class Boxed {
+ public:
+  Boxed() = default;
+  Boxed(std::nullopt_t) {}
+  Boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}
+  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  Boxed& operator=(T v) {
+    p_ = std::make_unique<T>(std::move(v));
+    return *this;
+  }
+  bool has_value() const { return p_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return *p_; }
+  T& operator*() { return *p_; }
+  const T* operator->() const { return p_.get(); }
+  T* operator->() { return p_.get(); }
+  T value_or(T fallback) const { return p_ ? *p_ : std::move(fallback); }
+  void reset() { p_.reset(); }
+  friend bool operator==(const Boxed& a, const Boxed& b) { return a.p_ ? b.p_ && *a.p_ == *b.p_ : !b.p_; }
+
+ private:
+  std::unique_ptr<T> p_;
+};
 
 struct EndpointConditions {
   std::optional<bool> ready;        // nil means ready
@@ -46,11 +80,11 @@ struct ObjectReferenceLite {
 struct SliceEndpoint {
   std::vector<std::string> addresses;
   EndpointConditions conditions;
-  std::optional<std::string> hostname;
+  Boxed<std::string> hostname;
   std::optional<ObjectReferenceLite> target_ref;
   std::optional<std::string> node_name;
   std::optional<std::string> zone;
-  std::optional<EndpointHints> hints;
+  Boxed<EndpointHints> hints;
   bool operator==(const SliceEndpoint&) const = default;
 
   bool is_ready() const { return !conditions.ready || *conditions.ready; }

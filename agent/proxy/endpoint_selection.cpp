@@ -28,7 +28,7 @@ std::vector<netrules::Endpoint> endpoints_for_rules(const ServiceInfo& svc, cons
         !(ep.is_local && svc.port.uses_local_endpoints()))
       continue;
     out.push_back(netrules::Endpoint{.ip = ep.ip, .port = ep.port, .ready = ep.ready, .serving = ep.serving,
-                                     .terminating = ep.terminating, .is_local = ep.is_local, .zone = ep.zone});
+                                     .terminating = ep.terminating, .is_local = ep.is_local});
   }
   return out;
 }
