@@ -61,13 +61,14 @@ class Agent:
         self.proc = None
         self.log = ""
         self._reader = None
+        self.extra_args = []  # more kubelet flags (e.g. --manifest-url)
 
     def start(self):
         self.log = ""
         self.proc = subprocess.Popen(
             [knode_e2e.KNODE, "kubelet", f"--pod-manifest-path={self.manifests}",
              f"--container-runtime-endpoint={ENDPOINT}", f"--root-dir={self.root}",
-             f"--hostname-override={self.node}", "--file-check-frequency=1s", "-v=2"],
+             f"--hostname-override={self.node}", "--file-check-frequency=1s", "-v=2", *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
