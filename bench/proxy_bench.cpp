@@ -38,8 +38,11 @@ double ms_since(SteadyClock::time_point t0) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
 }
 
-// Bytes malloc has handed out and not had back (the live heap).
-double heap_mib() { return static_cast<double>(mallinfo2().uordblks) / 1048576.0; }
+// Bytes malloc has handed out and not had back (the live heap, mmapped blocks included).
+double heap_mib() {
+  const auto m = mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd) / 1048576.0;
+}
 
 long status_kib(const char* key) {
   std::ifstream f("/proc/self/status");

@@ -164,13 +164,15 @@ Status Proxier::prepare() {
   for (const auto& nsn : apply_service_changes(services_, svc)) changed.insert(nsn);
   for (auto& [nsn, ch] : eps) {
     if (ch.trigger_time) trigger_times_.push_back(*ch.trigger_time);
-    EndpointsMap mine;
-    for (const auto& [name, list] : ch.current) mine[name] = list;
-    auto counts = local_ready_endpoints(mine);
+    auto counts = local_ready_endpoints(ch.current);
     if (auto c = counts.find(nsn); c != counts.end()) local_counts_[nsn] = c->second;
     else local_counts_.erase(nsn);
     changed.insert(nsn);
   }
+  // Free the checked-out changes before the syncer's state is built, so that their memory is
+  // reused for it rather than left as holes below it.
+  svc.clear();
+  eps.clear();
   for (const auto& nsn : changed) refresh_service(nsn);
   return {};
 }
