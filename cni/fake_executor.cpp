@@ -36,4 +36,8 @@ ExecOutput FakeExecutor::fail(int code, const std::string& msg, const std::strin
   return ExecOutput{.exit_code = 1, .stdout_data = plugin_error_json({code, msg, details}, "1.0.0")};
 }
 
+ExecOutput FakeExecutor::all_versions() {
+  return ok(R"({"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]})");
+}
+
 }  // namespace knode::cni

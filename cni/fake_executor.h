@@ -33,6 +33,8 @@ class FakeExecutor : public Executor {
   // Helpers for plugin bodies.
   static ExecOutput ok(std::string stdout_data = {}) { return ExecOutput{.stdout_data = std::move(stdout_data)}; }
   static ExecOutput fail(int code, const std::string& msg, const std::string& details = {});
+  // A plugin's VERSION answer listing every version knode speaks (0.3.0 … 1.1.0).
+  static ExecOutput all_versions();
 
  private:
   std::map<std::string, Plugin, std::less<>> plugins_;

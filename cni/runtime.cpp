@@ -183,6 +183,11 @@ Result<std::optional<PluginResult>> Runtime::invoke(const Call& c, PluginError* 
     std::lock_guard lock(versions_mu_);
     if (auto it = versions_.find(*path); it != versions_.end()) known = it->second;
   }
+  if (!known && (c.command == "STATUS" || c.command == "GC")) {
+    // Plugins older than 1.1 do not know these commands and fail them in their own ways (e.g.
+    // "missing containerID"), not with "incompatible CNI versions": ask which versions they speak.
+    if (auto v = plugin_versions(*path, c.list)) known = std::move(*v);
+  }
   if (known && !in_list(*known, version)) {
     auto v = negotiate(*known, c.list.cni_version, c.command);
     if (!v) {

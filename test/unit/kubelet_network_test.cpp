@@ -39,6 +39,7 @@ struct Fixture {
 
   Fixture() {
     exec.add_plugin("bridge", [this](const cni::FakeCall& c) {
+      if (c.command == "VERSION") return cni::FakeExecutor::all_versions();
       if (c.command == "ADD")
         return cni::FakeExecutor::ok(R"({"cniVersion":"1.0.0","ips":[{"address":"10.22.0.5/24"}]})");
       if (c.command == "DEL") dels.push_back(c.env_value("CNI_CONTAINERID"));
@@ -274,8 +275,9 @@ TEST_CASE("CNI GC of a 1.1 network sends the valid attachments", "[kubelet][netw
   std::string live = f.sandbox("live");
   NetworkManager nm(f.rt, f.exec, f.options());
   REQUIRE(nm.collect_garbage().ok());
-  REQUIRE(f.exec.calls().size() == 1);
-  const auto& call = f.exec.calls()[0];
+  REQUIRE(f.exec.calls().size() == 2);
+  CHECK(f.exec.calls()[0].command == "VERSION");
+  const auto& call = f.exec.calls()[1];
   CHECK(call.command == "GC");
   CHECK(call.stdin_data.find(R"("cni.dev/valid-attachments":[{"containerID":")" + live +
                              R"(","ifname":"eth0"}])") != std::string::npos);
