@@ -12,6 +12,7 @@
 #include "agent/base/log.h"
 #include "agent/kubelet/lifecycle_hooks.h"
 #include "agent/kubelet/termination_order.h"
+#include "agent/kubelet/image_puller.h"
 #include "agent/kubelet/time_format.h"
 #include "agent/kubelet/volumes.h"
 #include "config/duration.h"
@@ -30,6 +31,17 @@ std::chrono::milliseconds ms_of_ns(int64_t ns) {
 }
 
 std::string sandbox_ip(const PodRuntimeStatus& rs) { return rs.sandboxes.empty() ? "" : rs.sandboxes.front().ip; }
+
+// A warning event about a container, logged as upstream's event recorder logs it (standalone mode
+// has no API server to post it to).
+void log_container_event(const kube::Pod& pod, const std::string& container, const char* reason,
+                         const std::string& message) {
+  bool init = false;
+  for (const auto& c : pod.spec.init_containers) init = init || c.name == container;
+  std::string field = std::string(init ? "spec.initContainers{" : "spec.containers{") + container + "}";
+  log::warning("Event occurred", "object", kube::object_ref(pod.metadata), "fieldPath", field, "kind", "Pod",
+               "apiVersion", "v1", "type", "Warning", "reason", reason, "message", message);
+}
 
 std::string go_duration(int64_t ns) { return config::format_duration(config::Duration{ns}); }
 
@@ -213,8 +225,7 @@ PodSyncer::StartResult PodSyncer::start_container(const kube::Pod& pod, const ku
       std::string cid = opts_.runtime_name + "://" + *id;
       log::error_msg("Failed to execute PostStartHook", "pod", ref, "podUID", pod.metadata.uid, "containerName", c.name,
                      "containerID", cid, "err", hook.message);
-      log::warning("Event occurred", "object", ref, "kind", "Pod", "apiVersion", "v1", "type", "Warning", "reason",
-                   "FailedPostStartHook", "message", "PostStartHook failed", "containerName", c.name);
+      log_container_event(pod, c.name, "FailedPostStartHook", "PostStartHook failed");
       RuntimeContainer started{.id = *id, .name = c.name, .state = ContainerState::Running};
       kill_container(&pod, started, pod.spec.termination_grace_period_seconds.value_or(30), "FailedPostStartHook",
                      pod_ip);
@@ -260,7 +271,7 @@ std::optional<std::string> PodSyncer::ensure_image(const kube::Pod& pod, const k
     return std::nullopt;
   }
   log::info("Pulling image", "pod", ref, "image", c.image);
-  auto pulled = images_.PullImage(spec, nullptr, nullptr);
+  auto pulled = opts_.puller ? opts_.puller->pull(spec, nullptr) : images_.PullImage(spec, nullptr, nullptr);
   if (!pulled) {
     state.image_backoff.next(key, t, t);
     state.reasons[c.name] = {"ErrImagePull", pulled.error().message()};
@@ -293,8 +304,7 @@ void PodSyncer::kill_container(const kube::Pod* pod, const RuntimeContainer& rc,
     if (!hook.ok) {
       log::error_msg("PreStop hook failed", "pod", ref, "containerName", rc.name, "containerID", rc.id, "err",
                      hook.message);
-      log::warning("Event occurred", "object", ref, "kind", "Pod", "apiVersion", "v1", "type", "Warning", "reason",
-                   "FailedPreStopHook", "message", hook.message, "containerName", rc.name);
+      log_container_event(*pod, rc.name, "FailedPreStopHook", hook.message);
     }
   }
   if (ordering) {
