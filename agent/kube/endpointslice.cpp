@@ -21,8 +21,21 @@ template <class T> bool is_empty_value(const Boxed<T>& v) { return !v.has_value(
 KUBE_DESCRIBE(EndpointConditions) { v("ready", o.ready)("serving", o.serving)("terminating", o.terminating); }
 KUBE_DESCRIBE(ForZone) { v("name", o.name, kAlways); }
 KUBE_DESCRIBE(EndpointHints) { v("forZones", o.for_zones); }
-KUBE_DESCRIBE(ObjectReferenceLite) {
+// The wire form of ObjectReferenceLite.
+struct ObjectReferenceFields {
+  std::string kind, namespace_, name, uid;
+};
+KUBE_DESCRIBE(ObjectReferenceFields) {
   v("kind", o.kind)("namespace", o.namespace_)("name", o.name)("uid", o.uid);
+}
+void decode_value(Decoder& d, const json::value& v, ObjectReferenceLite& out) {
+  ObjectReferenceFields f;
+  decode_value(d, v, f);
+  out = ObjectReferenceLite(f.kind, f.namespace_, f.name, f.uid);
+}
+json::value encode_value(const ObjectReferenceLite& r) {
+  return encode_value(ObjectReferenceFields{std::string(r.kind()), std::string(r.namespace_()), std::string(r.name()),
+                                            std::string(r.uid())});
 }
 KUBE_DESCRIBE(SliceEndpoint) {
   v("addresses", o.addresses, kAlways)("conditions", o.conditions)("hostname", o.hostname)
@@ -37,6 +50,23 @@ KUBE_DESCRIBE(EndpointSlice) {
 }
 
 #undef KUBE_DESCRIBE
+
+ObjectReferenceLite::ObjectReferenceLite(std::string_view kind, std::string_view namespace_name, std::string_view name,
+                                         std::string_view uid) {
+  text_.reserve(kind.size() + namespace_name.size() + name.size() + uid.size());
+  size_t i = 0;
+  for (std::string_view p : {kind, namespace_name, name}) {
+    text_ += p;
+    ends_[i++] = static_cast<uint32_t>(text_.size());
+  }
+  text_ += uid;
+}
+
+std::string_view ObjectReferenceLite::part(size_t i) const {
+  const size_t begin = i == 0 ? 0 : ends_[i - 1];
+  const size_t end = i < ends_.size() ? ends_[i] : text_.size();
+  return std::string_view(text_).substr(begin, end - begin);
+}
 
 std::string EndpointSlice::service_name() const {
   auto it = metadata.labels.find(std::string(kServiceNameLabel));

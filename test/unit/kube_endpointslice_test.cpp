@@ -46,3 +46,40 @@ TEST_CASE("EndpointSlice hostname and hints (kept behind a pointer) decode and e
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message() == "endpointslice \"ns/e\": endpoints[0].hints.forZones[0].name: expected string, got 5");
 }
+
+TEST_CASE("EndpointSlice targetRef (kept as one string) decodes and encodes unchanged", "[kube][endpointslice]") {
+  auto s = decode_endpoint_slice_json(R"({
+    "metadata": {"name": "e", "namespace": "ns"}, "addressType": "IPv4",
+    "endpoints": [
+      {"addresses": ["10.0.0.1"], "targetRef": {"kind": "Pod", "namespace": "ns", "name": "web-7d9f8c6b5-x2kq7",
+                                                "uid": "0c1e4b5a-7c1e-4b5a-9f3d-000000000001"}},
+      {"addresses": ["10.0.0.2"], "targetRef": {"name": "only-a-name"}},
+      {"addresses": ["10.0.0.3"]}
+    ]})");
+  REQUIRE(s.ok());
+  REQUIRE(s->endpoints[0].target_ref);
+  const auto& r = *s->endpoints[0].target_ref;
+  CHECK(r.kind() == "Pod");
+  CHECK(r.namespace_() == "ns");
+  CHECK(r.name() == "web-7d9f8c6b5-x2kq7");
+  CHECK(r.uid() == "0c1e4b5a-7c1e-4b5a-9f3d-000000000001");
+  REQUIRE(s->endpoints[1].target_ref);
+  CHECK(s->endpoints[1].target_ref->kind().empty());
+  CHECK(s->endpoints[1].target_ref->name() == "only-a-name");
+  CHECK(s->endpoints[1].target_ref->uid().empty());
+  CHECK_FALSE(s->endpoints[2].target_ref);
+  CHECK_FALSE(ObjectReferenceLite("Pod", "ns", "ab", "") == ObjectReferenceLite("Pod", "nsa", "b", ""));
+
+  const std::string text = encode_endpoint_slice_json(*s);
+  CHECK(text.find(R"("targetRef":{"kind":"Pod","namespace":"ns","name":"web-7d9f8c6b5-x2kq7","uid":"0c1e4b5a-7c1e-4b5a-9f3d-000000000001"})") !=
+        std::string::npos);
+  CHECK(text.find(R"("targetRef":{"name":"only-a-name"})") != std::string::npos);
+  auto again = decode_endpoint_slice_json(text);
+  REQUIRE(again.ok());
+  CHECK(*again == *s);
+
+  auto bad = decode_endpoint_slice_json(R"({"metadata": {"name": "e", "namespace": "ns"}, "addressType": "IPv4",
+    "endpoints": [{"addresses": ["10.0.0.1"], "targetRef": {"uid": 7}}]})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message() == "endpointslice \"ns/e\": endpoints[0].targetRef.uid: expected string, got 7");
+}
