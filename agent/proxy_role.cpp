@@ -251,6 +251,71 @@ int proxy_main(const std::vector<std::string>& args) {
                          .conntrack = o.dry_run ? std::function<Status(const netrules::ConntrackCleanup&)>()
                                                 : [&conntrack](const netrules::ConntrackCleanup& c) { return conntrack.run(c); }});
 
+  // ---- servers: as upstream, a server that cannot bind is logged and retried every 5 s, or ends
+  // the proxy when bindAddressHardFail is set.
+  proxy::HttpServer servers;
+  struct Bind {
+    const char* failure;  // the log message
+    const char* serving;
+    std::string address;
+    proxy::HttpHandler handler;
+    bool up = false;
+    std::chrono::steady_clock::time_point next_try{};
+  };
+  std::vector<Bind> binds;
+  if (!cfg.healthz_bind_address.empty())
+    binds.push_back({"Healthz server failed", "Serving healthz", cfg.healthz_bind_address,
+                     [&](const proxy::HttpRequest& r) {
+                       if (r.path == "/healthz") {
+                         auto resp = health.healthz();
+                         (resp.status == 200 ? metrics.healthz_200 : metrics.healthz_503).Increment();
+                         return resp;
+                       }
+                       if (r.path == "/livez") {
+                         auto resp = health.livez();
+                         (resp.status == 200 ? metrics.livez_200 : metrics.livez_503).Increment();
+                         return resp;
+                       }
+                       return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+                     }});
+  const std::string configz = configz_json(o.effective_yaml);
+  if (!cfg.metrics_bind_address.empty())
+    binds.push_back({"Metrics server failed", "Serving metrics", cfg.metrics_bind_address,
+                     [&](const proxy::HttpRequest& r) {
+                       if (r.path == "/metrics")
+                         return proxy::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
+                       if (r.path == "/proxyMode") return proxy::HttpResponse{200, "text/plain; charset=utf-8", "iptables", {}};
+                       if (r.path == "/configz") return proxy::HttpResponse{200, "application/json", configz, {}};
+                       if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
+                         return proxy::HttpResponse{200, "text/plain; charset=utf-8", "ok", {}};
+                       return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+                     }});
+  // Binds what is due; false when a bind failed.
+  auto bind_due = [&] {
+    bool ok = true;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& b : binds) {
+      if (b.up || now < b.next_try) continue;
+      auto id = servers.listen(b.address, b.handler);
+      if (id) {
+        b.up = true;
+        log::info(b.serving, "address", b.address);
+      } else {
+        log::error(b.failure, id.error(), "address", b.address);
+        b.next_try = now + 5s;
+        ok = false;
+      }
+    }
+    return ok;
+  };
+  if (!o.dry_run) {
+    servers.start();
+    if (!bind_due() && cfg.bind_address_hard_fail) {
+      log::error_msg("Exiting: a server could not bind and bindAddressHardFail is set");
+      return 1;
+    }
+  }
+
   // ---- informers
   const std::string no_proxy_selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
   kube::Informer services(*client, {.reflector = {.name = "services", .path = "/api/v1/services",
@@ -313,45 +378,12 @@ int proxy_main(const std::vector<std::string>& args) {
                                        to_duration(cfg.min_sync_period()), sync_period, kBurstSyncs, clock);
   proxier.set_runner([&runner] { runner.run(); }, [&runner](proxy::Duration d) { runner.retry_after(d); });
 
-  // ---- servers
-  proxy::HttpServer servers;
-  if (!cfg.healthz_bind_address.empty()) {
-    auto id = servers.listen(cfg.healthz_bind_address, [&](const proxy::HttpRequest& r) {
-      if (r.path == "/healthz") {
-        auto resp = health.healthz();
-        (resp.status == 200 ? metrics.healthz_200 : metrics.healthz_503).Increment();
-        return resp;
-      }
-      if (r.path == "/livez") {
-        auto resp = health.livez();
-        (resp.status == 200 ? metrics.livez_200 : metrics.livez_503).Increment();
-        return resp;
-      }
-      return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
-    });
-    if (!id) log::error("Failed to start the healthz server", id.error());
-    else log::info("Serving healthz", "address", cfg.healthz_bind_address);
-  }
-  const std::string configz = configz_json(o.effective_yaml);
-  if (!cfg.metrics_bind_address.empty()) {
-    auto id = servers.listen(cfg.metrics_bind_address, [&](const proxy::HttpRequest& r) {
-      if (r.path == "/metrics")
-        return proxy::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
-      if (r.path == "/proxyMode") return proxy::HttpResponse{200, "text/plain; charset=utf-8", "iptables", {}};
-      if (r.path == "/configz") return proxy::HttpResponse{200, "application/json", configz, {}};
-      if (r.path == "/healthz" || r.path == "/livez" || r.path == "/readyz")
-        return proxy::HttpResponse{200, "text/plain; charset=utf-8", "ok", {}};
-      return proxy::HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
-    });
-    if (!id) log::error("Failed to start the metrics server", id.error());
-    else log::info("Serving metrics", "address", cfg.metrics_bind_address);
-  }
-  servers.start();
   runner.start();
 
   int exit_code = 0;
   for (;;) {
     poll_synced();
+    bind_due();
     if (auto sig = wait_shutdown_signal(svc_synced && eps_synced && node_synced ? 1000ms : 50ms)) {
       log::info("Received signal, shutting down", "signal", *sig);
       break;

@@ -140,6 +140,31 @@ class ProxyE2E(proxy_world.ProxyWorld):
         self.assertNotIn("KUBE-SVC-", after)
         self.assertNotIn("KUBE-SERVICES", after)
 
+    def test_10_busy_healthz_port_retried_or_fatal_with_bind_address_hard_fail(self):
+        # test_09's proxy is gone; another process holds the healthz port.
+        holder = self.background(NODE, sys.executable, "-c",
+                                 "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);"
+                                 " s.bind(('0.0.0.0',10256)); s.listen(); time.sleep(600)")
+        self.wait_for(lambda: self.listeners(10256), 10, "the port holder")
+        hard = os.path.join(self.tmp, "proxy-hard-fail.yaml")
+        with open(self.config) as src, open(hard, "w") as dst:
+            dst.write(src.read() + "bindAddressHardFail: true\n")
+        r = in_ns(NODE, knode_e2e.KNODE, "proxy", "--config", hard, check=False, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('"Healthz server failed"', r.stderr)
+        self.assertNotIn("KUBE-SVC-", in_ns(NODE, "iptables-save").stdout)  # it exited before syncing
+        # Without it the proxy runs on and binds as soon as the port is free (retried every 5 s).
+        offset = len(self.proxy_text())
+        self.start_proxy()
+        self.wait_for(lambda: '"Healthz server failed"' in self.proxy_text()[offset:], 20, "the bind failure")
+        self.wait_for(lambda: self.get(CLIENT, self.cluster_url())[0] == 0, 20, "rules from the running proxy")
+        holder.kill()
+        holder.wait()
+        t0 = time.time()
+        self.wait_for(lambda: self.http(NODE, "http://127.0.0.1:10256/healthz")[0] == 200, 10, "healthz after retry")
+        print("\n  healthz served %.2fs after its port was freed (retry every 5s)" % (time.time() - t0), file=sys.stderr)
+        self.assertEqual(self.stop_proxy(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
