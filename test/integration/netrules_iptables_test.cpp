@@ -240,6 +240,18 @@ void scenario(IptablesMode mode) {
     CHECK(r->adopted);
     CHECK_FALSE(r->restored);
     CHECK(echo(conn, "after restart\n"));
+    // Partial syncs right after the adoption: a service's chains are rendered from what it had
+    // programmed when it first changes, so only its own chains change.
+    auto fewer = web_eps;
+    fewer.pop_back();
+    syncer->update_service(web, fewer);
+    auto p = syncer->sync();
+    REQUIRE(p.ok());
+    CHECK_FALSE(p->full);
+    CHECK(p->chains_deleted == 1);
+    CHECK(topo.names_seen(topo.client, "http://172.30.0.10/", 30) == std::set<std::string>{"pod1", "pod2"});
+    syncer->update_service(web, web_eps);
+    REQUIRE(syncer->sync().ok());
     // A full resync compares every chain with the real iptables-save rendering: still nothing.
     syncer->request_full_sync();
     auto v = syncer->sync();
