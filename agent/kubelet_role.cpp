@@ -174,6 +174,8 @@ int kubelet_main(const std::vector<std::string>& args) {
   s.static_pod_url = c.static_pod_url;
   s.static_pod_url_header = c.static_pod_url_header;
   s.http_check_period = to_ms(c.http_check_frequency, std::chrono::seconds(20));
+  s.serialize_image_pulls = c.serialize_image_pulls.value_or(true);
+  s.max_parallel_image_pulls = c.max_parallel_image_pulls.value_or(0);
   s.sync_period = to_ms(c.sync_frequency, std::chrono::seconds(60));
   s.host_ip = host_ip(o);
   s.runtime_name = (*runtime)->runtime_name();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/kubelet/http_source.h"
+#include "agent/kubelet/image_puller.h"
 #include "agent/kubelet/network_manager.h"
 #include "agent/kubelet/pleg.h"
 #include "agent/kubelet/pod_sources.h"
@@ -32,6 +33,8 @@ struct KubeletSettings {
   std::string static_pod_url;   // "" → no http source
   std::map<std::string, std::vector<std::string>> static_pod_url_header;
   std::chrono::milliseconds http_check_period = std::chrono::seconds(20);
+  bool serialize_image_pulls = true;    // serializeImagePulls
+  int32_t max_parallel_image_pulls = 0;  // maxParallelImagePulls (0: no limit when not serialized)
   std::chrono::milliseconds file_check_period = std::chrono::seconds(20);
   std::chrono::milliseconds sync_period = std::chrono::seconds(60);
   std::chrono::milliseconds relist_period = std::chrono::seconds(1);
@@ -75,6 +78,7 @@ class Kubelet {
   cni::ProcessExecutor cni_exec_;
   NetworkManager network_;
   ProbeManager prober_;
+  ImagePuller puller_;
   PodSyncer syncer_;
   PodWorkers workers_;
   Pleg pleg_;

@@ -32,6 +32,8 @@ class ContainerHealth {
   virtual void remove(const std::string& uid) = 0;
 };
 
+class ImagePuller;
+
 struct PodSyncerOptions {
   cri::NodeSettings node;
   std::string pods_dir = "/var/lib/kubelet/pods";  // <rootDir>/pods
@@ -39,6 +41,7 @@ struct PodSyncerOptions {
   std::string runtime_name = "containerd";
   std::string runtime_handler;  // for pods without a runtimeClassName ("" = the runtime's default)
   std::function<int64_t()> now_ns;  // unix ns; default the system clock
+  ImagePuller* puller = nullptr;    // pulls with credentials, serialized or parallel; null: direct CRI pulls
 };
 
 class PodSyncer final : public PodSyncHandler {
