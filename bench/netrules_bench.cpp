@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
         st.push_back(ms_since(t1));
         if (!full.ok() || full->restored) wrote = true;
       }
-      add(label + ": restart with rules in place (canary stamp + generate + compare digest)",
+      add(label + ": restart with rules in place (canary stamp vs digest of the inputs)",
           fmt::format("{:.0f} ms{}", median(rt), wrote ? " WROTE RULES" : ", nothing written"));
       add(label + ": full resync with rules in place (iptables-save + parse + compare)",
           fmt::format("{:.0f} ms{}", median(st), wrote ? " WROTE RULES" : ", nothing written"));

@@ -530,3 +530,36 @@ TEST_CASE("the ruleset stamp changes with every input the rules are generated fr
     CHECK(stamp(svcs, node) != base);
   }
 }
+
+TEST_CASE("a restart does not adopt rules flushed or edited while the proxy was down", "[netrules][sync]") {
+  auto svcs = small_cluster();
+  auto fresh_state = [&] {
+    FakeBackend fresh;
+    IptablesSyncer full(fresh, test_node());
+    for (auto& t : svcs) full.update_service(t.port, t.endpoints);
+    REQUIRE(full.sync().ok());
+    return canonical_state(fresh.state());
+  };
+  for (const char* damage : {"flush nat", "flush filter", "foreign stamp"}) {
+    INFO(damage);
+    FakeBackend b;
+    {
+      IptablesSyncer first(b, test_node());
+      for (auto& t : svcs) first.update_service(t.port, t.endpoints);
+      REQUIRE(first.sync().ok());
+    }
+    if (std::string_view(damage) == "flush nat") b.state().flush_table("nat");
+    else if (std::string_view(damage) == "flush filter") b.state().flush_table("filter");
+    else
+      REQUIRE(b.state().apply("*nat\n:KUBE-PROXY-CANARY - [0:0]\n-A KUBE-PROXY-CANARY -m comment --comment "
+                              "\"knode ruleset 0123456789abcdef\" -j RETURN\nCOMMIT\n").ok());
+    IptablesSyncer second(b, test_node());
+    for (auto& t : svcs) second.update_service(t.port, t.endpoints);
+    auto r = second.sync();
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->adopted);
+    CHECK(r->restored);
+    REQUIRE(r->desired_rules);
+    CHECK(canonical_state(b.state()) == fresh_state());
+  }
+}
