@@ -239,10 +239,13 @@ kube::PodStatus generate_pod_status(const kube::Pod& pod, const PodRuntimeStatus
   }
   for (const auto& cs : s.container_statuses)
     if (!cs.ready) unready.push_back(cs.name);
-  bool ready = unready.empty() && !completed;
+  const bool failed = s.phase == "Failed";
+  bool ready = unready.empty() && !completed && !failed;
   std::string reason, message;
   if (completed) {
     reason = "PodCompleted";
+  } else if (failed) {
+    reason = "PodFailed";  // terminal: not ready, whatever is still stopping
   } else if (!ready) {
     reason = "ContainersNotReady";
     message = "containers with unready status: " + name_list(unready);

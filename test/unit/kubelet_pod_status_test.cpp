@@ -280,7 +280,11 @@ TEST_CASE("pod status: app containers done and sidecars stopped: Succeeded or Fa
   SECTION("OnFailure, app failed: Running (restarting); Never: Failed") {
     auto rs = with({rc("app", ContainerState::Exited, T + 3, 2), rc("proxy", ContainerState::Exited, T + 2, 143),
                     rc("init", ContainerState::Exited, T + 1)});
-    CHECK(generate_pod_status(sidecar_pod("Never"), rs, {.now_ns = T}, {}).phase == "Failed");
+    auto failed = generate_pod_status(sidecar_pod("Never"), rs, {.now_ns = T}, {});
+    CHECK(failed.phase == "Failed");
+    CHECK(cond(failed, "Ready").status == "False");
+    CHECK(cond(failed, "Ready").reason == "PodFailed");
+    CHECK(cond(failed, "ContainersReady").reason == "PodFailed");
     CHECK(generate_pod_status(sidecar_pod("OnFailure"), rs, {.now_ns = T}, {}).phase == "Running");
   }
 }
