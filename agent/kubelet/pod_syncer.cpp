@@ -12,6 +12,7 @@
 #include "agent/base/log.h"
 #include "agent/kubelet/lifecycle_hooks.h"
 #include "agent/kubelet/termination_order.h"
+#include "agent/kubelet/image_puller.h"
 #include "agent/kubelet/time_format.h"
 #include "agent/kubelet/volumes.h"
 #include "config/duration.h"
@@ -270,7 +271,7 @@ std::optional<std::string> PodSyncer::ensure_image(const kube::Pod& pod, const k
     return std::nullopt;
   }
   log::info("Pulling image", "pod", ref, "image", c.image);
-  auto pulled = images_.PullImage(spec, nullptr, nullptr);
+  auto pulled = opts_.puller ? opts_.puller->pull(spec, nullptr) : images_.PullImage(spec, nullptr, nullptr);
   if (!pulled) {
     state.image_backoff.next(key, t, t);
     state.reasons[c.name] = {"ErrImagePull", pulled.error().message()};
