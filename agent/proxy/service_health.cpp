@@ -4,6 +4,14 @@
 
 namespace knode::proxy {
 
+std::optional<std::vector<std::string>> health_check_ips(const std::vector<std::string>& node_port_addresses,
+                                                         const netrules::NodeSettings& settings) {
+  for (const auto& cidr : node_port_addresses)
+    if (cidr == "0.0.0.0/0" || cidr == "::/0") return std::nullopt;
+  if (settings.nodeport_all_local) return std::nullopt;
+  return settings.nodeport_ips;
+}
+
 ServiceHealthServer::ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses)
     : health_(health), addresses_(std::move(addresses)) {
   server_.start();

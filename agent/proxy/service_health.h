@@ -19,6 +19,7 @@
 #include "agent/proxy/health.h"
 #include "agent/proxy/http_server.h"
 #include "agent/proxy/service_tracker.h"
+#include "netrules/model.h"
 
 namespace knode::proxy {
 
@@ -34,6 +35,12 @@ class ServiceHealthRegistry {
 // The IPs health check ports listen on: nullopt for every address, else exactly these (possibly
 // none). Asked each time listeners are opened; an error postpones the opening to the next sync.
 using HealthCheckAddresses = std::function<Result<std::optional<std::vector<std::string>>>()>;
+
+// Those IPs for the configured nodePortAddresses and the node settings computed from them: every
+// address when unset or when a CIDR matches everything (0.0.0.0/0, ::/0), as upstream's MatchAll;
+// else the node IPs selected (the node IP for "primary").
+std::optional<std::vector<std::string>> health_check_ips(const std::vector<std::string>& node_port_addresses,
+                                                         const netrules::NodeSettings& settings);
 
 class ServiceHealthServer final : public ServiceHealthRegistry {
  public:
