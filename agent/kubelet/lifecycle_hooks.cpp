@@ -14,17 +14,15 @@ namespace knode::kubelet {
 
 namespace {
 
-std::string command_list(const std::vector<std::string>& cmd) {
-  std::string s = "[";
-  for (size_t i = 0; i < cmd.size(); ++i) s += (i ? " " : "") + cmd[i];
-  return s + "]";
-}
-
+// The words joined by spaces: `sh -c x` (as Go's strings.Join(cmd, " ")).
 std::string joined(const std::vector<std::string>& cmd) {
   std::string s;
   for (size_t i = 0; i < cmd.size(); ++i) s += (i ? " " : "") + cmd[i];
   return s;
 }
+
+// Go's %v of a []string: `[sh -c x]`.
+std::string command_list(const std::vector<std::string>& cmd) { return "[" + joined(cmd) + "]"; }
 
 std::string where(const HookTarget& t) {
   return fmt::format("for Container {} in Pod {}", config::go_quote(t.container.name),

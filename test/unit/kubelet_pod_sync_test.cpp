@@ -1,10 +1,6 @@
 // PodSyncer + PodWorkers against the in-memory FakeRuntime.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <thread>
@@ -17,6 +13,7 @@
 #include "cri/fake_runtime.h"
 #include "cri/types.h"
 #include "kubelet_test_util.h"
+#include "loopback_http_server.h"
 
 using namespace knode;
 using namespace knode::kubelet;
@@ -267,43 +264,6 @@ struct LogCapture {
   }
 };
 
-// A loopback HTTP server that answers one request with `status` and keeps the request.
-struct OneShotHttp {
-  int fd = -1;
-  int port = 0;
-  std::string request;
-  std::thread thread;
-  explicit OneShotHttp(int status) {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    REQUIRE(listen(fd, 1) == 0);
-    thread = std::thread([this, status] {
-      int c = accept(fd, nullptr, nullptr);
-      if (c < 0) return;
-      char buf[4096];
-      while (request.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        request.append(buf, n);
-      }
-      std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
-      close(c);
-    });
-  }
-  ~OneShotHttp() {
-    shutdown(fd, SHUT_RDWR);
-    close(fd);
-    if (thread.joinable()) thread.join();
-  }
-};
-
 }  // namespace
 
 TEST_CASE("pod sync: sidecars start in order before the app, restart with back-off, and the app is left alone",
@@ -423,7 +383,9 @@ TEST_CASE("pod sync: an httpGet preStop hook is sent before the stop; any HTTP a
           "[kubelet][sync][hooks]") {
   Fixture f;
   LogCapture logs;
-  OneShotHttp server(500);
+  knode::testing::LoopbackHttpServer server([](const std::string&) {
+    return knode::testing::LoopbackHttpServer::reply(500);
+  });
   std::string y = R"(apiVersion: v1
 kind: Pod
 metadata: {name: stopper}
@@ -442,16 +404,17 @@ spec:
           path: /drain?now=1
           httpHeaders: [{name: X-Reason, value: shutdown}]
 )";
-  y.replace(y.find("PORT"), 4, std::to_string(server.port));
+  y.replace(y.find("PORT"), 4, std::to_string(server.port()));
   auto pod = pod_from_yaml(y);
   f.syncer.sync_pod(pod, f.state);
   REQUIRE(f.containers(cri::v1::CONTAINER_RUNNING).size() == 1);
   f.rt.clear_calls();
   CHECK(f.syncer.terminate_pod(pod.metadata.uid, &pod, f.state));
-  server.thread.join();
-  CHECK(server.request.rfind("GET /drain?now=1 HTTP/1.1\r\n", 0) == 0);
-  CHECK(server.request.find("User-Agent: kube-lifecycle/1.32\r\n") != std::string::npos);
-  CHECK(server.request.find("X-Reason: shutdown\r\n") != std::string::npos);
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].rfind("GET /drain?now=1 HTTP/1.1\r\n", 0) == 0);
+  CHECK(requests[0].find("User-Agent: kube-lifecycle/1.32\r\n") != std::string::npos);
+  CHECK(requests[0].find("X-Reason: shutdown\r\n") != std::string::npos);
   CHECK(count(f.rt.calls(), "StopContainer") == 1);
   CHECK(logs.get().find("PreStop hook failed") == std::string::npos);
 }
