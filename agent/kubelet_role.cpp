@@ -135,6 +135,12 @@ int kubelet_main(const std::vector<std::string>& args) {
     log::warning("Cluster mode is not implemented yet: running static pods only, without API calls",
                  "kubeconfig", o.kubeconfig);
 
+  auto network = network_options(o);
+  if (!network) {
+    log::error("Invalid network plugin settings", network.error());
+    return 1;
+  }
+
   // The container runtime.
   const auto& c = o.config;
   std::string endpoint = c.container_runtime_endpoint.empty() ? "unix:///run/containerd/containerd.sock"
@@ -158,12 +164,6 @@ int kubelet_main(const std::vector<std::string>& args) {
     }
     images_rt = std::move(*img);
     images = images_rt.get();
-  }
-
-  auto network = network_options(o);
-  if (!network) {
-    log::error("Invalid network plugin settings", network.error());
-    return 1;
   }
 
   kubelet::KubeletSettings s;

@@ -61,14 +61,12 @@ void NetworkManager::stop() {
 }
 
 Status NetworkManager::ensure_handler() {
-  if (handler_ready_) return {};
   auto path = prepare_knode_handler(rt_, opts_.runtime_handler,
                                     cni::HandlerConf{.conf_dir = opts_.conf_dir,
                                                      .bin_dirs = opts_.bin_dirs,
                                                      .cache_dir = opts_.cache_dir,
                                                      .timeout_seconds = 60});
   if (!path) return path.error();
-  handler_ready_ = true;
   return {};
 }
 

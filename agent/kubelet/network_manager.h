@@ -3,9 +3,9 @@
 //
 // With `cni` set (kubelet --network-plugin=cni), pods without a runtimeClassName run on the
 // runtime handler `runtime_handler` ("knode"): containerd runs that handler's cni_conf_dir, which
-// holds only a knode-cni conflist, and knode-cni runs the node's real chain from `conf_dir`. The
-// manager writes that conflist (runtime_handler.h) and then, every `status_period` (upstream's 5 s
-// runtime status check):
+// holds only a knode-cni conflist, and knode-cni runs the node's real chain from `conf_dir`. Every
+// `status_period` (upstream's 5 s runtime status check) the manager checks that the runtime has the
+// handler and that its conflist is as it should be (rewritten in place when not; runtime_handler.h), and:
 //   - NetworkReady = the runtime's own NetworkReady condition, and (with cni) a valid network in
 //     conf_dir whose plugins answer CNI STATUS (1.1 lists; older plugins count as ready). Not ready
 //     reads as upstream's: `container runtime network not ready: NetworkReady=false
@@ -88,7 +88,6 @@ class NetworkManager {
   cri::Runtime& rt_;
   NetworkManagerOptions opts_;
   cni::Runtime cni_;
-  bool handler_ready_ = false;  // the handler's conflist is in place (touched by one thread at a time)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   NetworkCondition condition_;

@@ -185,5 +185,39 @@ class CniHandlerTest(unittest.TestCase):
         self.assertEqual(standalone.http_get(new_ip), "leaky")
 
 
+SHARED_ENDPOINT = os.environ.get("KNODE_TEST_CRI_ENDPOINT", "")
+
+
+class CniHandlerConfigTest(unittest.TestCase):
+    def test_other_network_plugins_are_refused(self):
+        r = knode_e2e.run("kubelet", "--network-plugin=kubenet", "--container-runtime-endpoint=unix:///nonexistent.sock")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('invalid value \\"kubenet\\" for flag --network-plugin', r.stderr)
+
+    @unittest.skipUnless(SHARED_ENDPOINT, "KNODE_TEST_CRI_ENDPOINT is not set (start test/scripts/containerd-up.sh)")
+    @unittest.skipUnless(os.geteuid() == 0, "needs root (containerd)")
+    def test_runtime_without_the_handler_is_named(self):
+        """The shared test containerd has no "knode" handler: NetworkReady=false naming it, and a pod's
+        RunPodSandbox fails with containerd's error naming it (nothing is created)."""
+        d = tempfile.mkdtemp(prefix="knode-e2e-cni-nohandler-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "net.d"))
+        a = HandlerAgent(f"e2e-nohandler-{os.getpid()}", SHARED_ENDPOINT,
+                         ["--network-plugin=cni", f"--cni-conf-dir={d}/net.d", f"--cni-cache-dir={d}/cache"])
+        a.start()
+        self.addCleanup(a.cleanup)
+        ready = standalone.wait_for(lambda: a.network_ready(), 30, "networkReady in the status file", a)
+        self.assertEqual(ready["status"], "False")
+        self.assertEqual(ready["reason"], "NetworkPluginNotReady")
+        self.assertTrue(ready["message"].startswith(
+            "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+            "message:Network plugin returns error: the container runtime has no runtime handler \"knode\""),
+            ready["message"])
+        self.assertIn('"Container runtime network not ready"', a.log)
+        a.write("web.yaml", standalone.web("web", "never"))
+        standalone.wait_for(lambda: 'no runtime for \\"knode\\" is configured' in a.log, 30,
+                            "RunPodSandbox error naming the handler", a)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -115,6 +115,11 @@ TEST_CASE("NetworkReady follows the conf dir, the plugins' STATUS and the runtim
   CHECK(handler.find(R"("cacheDir": ")" + f.dir / "cache" + "\"") != std::string::npos);
   CHECK(handler.find(R"("binDir": "/fake")") != std::string::npos);
 
+  // Removed behind the kubelet's back: written again on the next check.
+  std::filesystem::remove(f.dir / "handler/10-knode.conflist");
+  nm.refresh();
+  CHECK(read_file(f.dir / "handler/10-knode.conflist") == handler);
+
   // An invalid file only: still not ready, the file's problem in the message.
   write_file(f.dir / "net.d/05-bad.conflist", R"({"cniVersion":"1.0.0","name":"bad","plugins":[{}]})");
   c = nm.refresh();
