@@ -75,29 +75,38 @@ uint64_t endpoints_digest(const EndpointsMap& m) {
 
 }  // namespace
 
-TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name) {
+uint32_t TopologyTable::intern(Entry e) {
+  auto it = ids_.find(e);
+  if (it != ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(entries_.size());
+  entries_.push_back(e);
+  ids_.emplace(std::move(e), id);
+  return id;
+}
+
+TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name, TopologyTable& topology) {
   TrackedSlice t;
   for (const auto& p : s.ports)
     if (p.port && *p.port > 0) t.ports.push_back({p.name.value_or(""), protocol_of(p.protocol), *p.port});
   t.endpoints.reserve(s.endpoints.size());
   for (const auto& ep : s.endpoints) {
     if (ep.addresses.empty()) continue;
-    EndpointInfo info;
-    info.ip = ep.addresses[0];  // upstream uses the first address only
-    info.ready = ep.is_ready();
-    info.serving = ep.is_serving();
-    info.terminating = ep.is_terminating();
-    info.is_local = ep.node_name && *ep.node_name == node_name;
-    info.zone = ep.zone.value_or("");
+    TopologyTable::Entry zones{ep.zone.value_or(""), {}};
     if (ep.hints)
-      for (const auto& z : ep.hints->for_zones) info.zone_hints.push_back(z.name);
-    std::sort(info.zone_hints.begin(), info.zone_hints.end());
-    t.endpoints.push_back(std::move(info));
+      for (const auto& z : ep.hints->for_zones) zones.hints.push_back(z.name);
+    std::sort(zones.hints.begin(), zones.hints.end());
+    t.endpoints.push_back({.ip = ep.addresses[0],  // upstream uses the first address only
+                           .ready = ep.is_ready(),
+                           .serving = ep.is_serving(),
+                           .terminating = ep.is_terminating(),
+                           .is_local = ep.node_name && *ep.node_name == node_name,
+                           .topology = topology.intern(std::move(zones))});
   }
   return t;
 }
 
-EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices) {
+EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices,
+                           const TopologyTable& topology) {
   EndpointsMap out;
   for (const auto& [slice_name, s] : slices) {
     for (const auto& p : s.ports) {
@@ -106,8 +115,10 @@ EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::st
         // The same address in two slices (during a slice handover): keep one, preferring ready.
         auto dup = std::find_if(list.begin(), list.end(), [&](const EndpointInfo& e) { return e.ip == ep.ip && e.port == p.port; });
         if (dup != list.end() && (dup->ready || !ep.ready)) continue;
-        EndpointInfo info = ep;
-        info.port = p.port;
+        const auto& zones = topology.at(ep.topology);
+        EndpointInfo info{.ip = ep.ip, .port = p.port, .ready = ep.ready, .serving = ep.serving,
+                          .terminating = ep.terminating, .is_local = ep.is_local, .zone = zones.zone,
+                          .zone_hints = zones.hints};
         if (dup == list.end()) list.push_back(std::move(info));
         else *dup = std::move(info);
       }
@@ -123,13 +134,14 @@ EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::st
 EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
                           const std::string& node_name, netrules::IPFamily family) {
   std::map<std::string, TrackedSlice> tracked;
+  TopologyTable topology;
   NamespacedName svc;
   for (const auto& [name, s] : slices) {
     if (s.address_type != family_name(family)) continue;
     svc = {s.metadata.namespace_, s.service_name()};
-    tracked[name] = track_slice(s, node_name);
+    tracked[name] = track_slice(s, node_name, topology);
   }
-  return merge_tracked(svc, tracked);
+  return merge_tracked(svc, tracked, topology);
 }
 
 bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current) {
@@ -148,7 +160,7 @@ bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kub
   auto& slices = slices_[nsn];
   // A slice may move between services only by being recreated; the previous object's service
   // is the same as the current one's.
-  if (current) slices[current->metadata.name] = track_slice(*current, node_name_);
+  if (current) slices[current->metadata.name] = track_slice(*current, node_name_, topology_);
   else slices.erase(previous->metadata.name);
   if (slices.empty()) slices_.erase(nsn);
   auto& d = dirty_[nsn];
@@ -161,7 +173,7 @@ std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
   std::map<NamespacedName, EndpointsChange> out;
   for (auto& [nsn, trigger] : dirty_) {
     EndpointsMap current;
-    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second);
+    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second, topology_);
     const uint64_t digest = current.empty() ? 0 : endpoints_digest(current);
     auto reported = reported_.find(nsn);
     if (digest == (reported == reported_.end() ? 0 : reported->second)) continue;
@@ -176,7 +188,7 @@ std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
 EndpointsMap EndpointSliceTracker::endpoints(const NamespacedName& service) const {
   std::lock_guard lk(mu_);
   auto it = slices_.find(service);
-  return it == slices_.end() ? EndpointsMap{} : merge_tracked(service, it->second);
+  return it == slices_.end() ? EndpointsMap{} : merge_tracked(service, it->second, topology_);
 }
 
 size_t EndpointSliceTracker::pending() const {

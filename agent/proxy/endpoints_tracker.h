@@ -38,6 +38,23 @@ struct EndpointsChange {
   std::optional<WallTime> trigger_time;  // earliest last-change-trigger-time among the updates
 };
 
+// Endpoints' zones and hints, interned: a handful of distinct values shared by many endpoints.
+// Entries are never removed (there are at most a few per zone).
+class TopologyTable {
+ public:
+  struct Entry {
+    std::string zone;
+    std::vector<std::string> hints;  // hints.forZones, sorted
+    auto operator<=>(const Entry&) const = default;
+  };
+  uint32_t intern(Entry e);
+  const Entry& at(uint32_t id) const { return entries_[id]; }
+
+ private:
+  std::vector<Entry> entries_{Entry{}};  // 0: no zone, no hints
+  std::map<Entry, uint32_t> ids_{{Entry{}, 0}};
+};
+
 // What the tracker keeps of one EndpointSlice (not the whole API object).
 struct TrackedSlice {
   struct Port {
@@ -45,15 +62,21 @@ struct TrackedSlice {
     netrules::Protocol protocol = netrules::Protocol::TCP;
     int port = 0;
   };
+  struct Endpoint {
+    std::string ip;
+    bool ready = true, serving = true, terminating = false, is_local = false;
+    uint32_t topology = 0;  // in the tracker's TopologyTable
+  };
   std::vector<Port> ports;
-  std::vector<EndpointInfo> endpoints;  // port left 0; is_local resolved
+  std::vector<Endpoint> endpoints;
 };
-TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name);
+TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_name, TopologyTable& topology);
 
 // Merges one Service's slices (by slice name) into endpoints per port, for one IP family.
 EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slices,
                           const std::string& node_name, netrules::IPFamily family);
-EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices);
+EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::string, TrackedSlice>& slices,
+                           const TopologyTable& topology);
 
 class EndpointSliceTracker {
  public:
@@ -73,6 +96,7 @@ class EndpointSliceTracker {
   netrules::IPFamily family_;
   mutable std::mutex mu_;
   std::map<NamespacedName, std::map<std::string, TrackedSlice>> slices_;
+  TopologyTable topology_;
   std::map<NamespacedName, std::optional<WallTime>> dirty_;
   std::map<NamespacedName, uint64_t> reported_;  // digest of what the last checkout reported
 };
