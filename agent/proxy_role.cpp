@@ -237,7 +237,7 @@ int proxy_main(const std::vector<std::string>& args) {
           if (auto n = kube::decode_node(*obj)) node = std::move(*n);
       auto s = proxy::build_node_settings(node_cfg, node ? &*node : nullptr, proxy::local_interface_addresses());
       if (!s) return s.error();
-      return proxy::health_check_ips(node_cfg.node_port_addresses, *s);
+      return proxy::health_check_ips(*s);
     };
   std::unique_ptr<proxy::ServiceHealthServer> service_health;
   if (!o.dry_run)

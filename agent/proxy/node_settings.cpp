@@ -111,7 +111,11 @@ Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, 
     s.local_detector = {Mode::InterfaceNamePrefix, c.interface_name_prefix};
   }
 
-  if (c.node_port_addresses.empty()) {
+  // Unset, or a catch-all CIDR of this family (upstream's MatchAll): every local address, also
+  // those added later.
+  const std::string catch_all = c.family == netrules::IPFamily::IPv4 ? "0.0.0.0/0" : "::/0";
+  if (c.node_port_addresses.empty() ||
+      std::find(c.node_port_addresses.begin(), c.node_port_addresses.end(), catch_all) != c.node_port_addresses.end()) {
     s.nodeport_all_local = true;
   } else {
     s.nodeport_all_local = false;

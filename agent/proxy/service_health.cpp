@@ -4,10 +4,7 @@
 
 namespace knode::proxy {
 
-std::optional<std::vector<std::string>> health_check_ips(const std::vector<std::string>& node_port_addresses,
-                                                         const netrules::NodeSettings& settings) {
-  for (const auto& cidr : node_port_addresses)
-    if (cidr == "0.0.0.0/0" || cidr == "::/0") return std::nullopt;
+std::optional<std::vector<std::string>> health_check_ips(const netrules::NodeSettings& settings) {
   if (settings.nodeport_all_local) return std::nullopt;
   return settings.nodeport_ips;
 }

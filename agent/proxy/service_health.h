@@ -36,11 +36,9 @@ class ServiceHealthRegistry {
 // none). Asked each time listeners are opened; an error postpones the opening to the next sync.
 using HealthCheckAddresses = std::function<Result<std::optional<std::vector<std::string>>>()>;
 
-// Those IPs for the configured nodePortAddresses and the node settings computed from them: every
-// address when unset or when a CIDR matches everything (0.0.0.0/0, ::/0), as upstream's MatchAll;
-// else the node IPs selected (the node IP for "primary").
-std::optional<std::vector<std::string>> health_check_ips(const std::vector<std::string>& node_port_addresses,
-                                                         const netrules::NodeSettings& settings);
+// Those IPs for the node settings built from nodePortAddresses: every address when it is unset or
+// catch-all (upstream's MatchAll), else the node IPs it selects (the node IP for "primary").
+std::optional<std::vector<std::string>> health_check_ips(const netrules::NodeSettings& settings);
 
 class ServiceHealthServer final : public ServiceHealthRegistry {
  public:

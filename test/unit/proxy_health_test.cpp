@@ -229,23 +229,6 @@ TEST_CASE("ServiceHealthServer listens on the nodePortAddresses IPs only, or eve
   }
 }
 
-TEST_CASE("health check IPs follow nodePortAddresses", "[proxy][health]") {
-  netrules::NodeSettings all;  // nodePortAddresses unset
-  CHECK_FALSE(health_check_ips({}, all).has_value());
-  netrules::NodeSettings some;
-  some.nodeport_all_local = false;
-  some.nodeport_ips = {"192.168.1.5", "10.0.0.7"};
-  CHECK(health_check_ips({"192.168.1.0/24", "10.0.0.0/8"}, some) ==
-        std::optional<std::vector<std::string>>({"192.168.1.5", "10.0.0.7"}));
-  CHECK(health_check_ips({"primary"}, some).has_value());
-  // A catch-all CIDR is every address (a wildcard listener), not a list of today's addresses.
-  CHECK_FALSE(health_check_ips({"10.0.0.0/8", "0.0.0.0/0"}, some).has_value());
-  // Nothing matched: no listener at all.
-  netrules::NodeSettings none;
-  none.nodeport_all_local = false;
-  CHECK(health_check_ips({"172.31.0.0/16"}, none) == std::optional<std::vector<std::string>>(std::vector<std::string>{}));
-}
-
 TEST_CASE("join_host_port brackets IPv6", "[proxy][http]") {
   CHECK(join_host_port("10.0.0.1", 80) == "10.0.0.1:80");
   CHECK(join_host_port("fd00::1", 10256) == "[fd00::1]:10256");
