@@ -1,6 +1,7 @@
 """End-to-end: `knode proxy` (iptables mode) against the API server double, with real packets:
 ClusterIP, NodePort, externalTrafficPolicy=Local with its health check node port, endpoint changes,
-REJECT without endpoints, repair after a flush, servers, dry-run, SIGTERM and cleanup. The
+REJECT without endpoints, repair after a flush, servers, dry-run, SIGTERM and cleanup, a busy healthz
+port (retried, or fatal with bindAddressHardFail). The
 topology is proxy_world's; test_proxy_services.py covers the other Service kinds.
 """
 import json
