@@ -234,7 +234,9 @@ struct Payload {
 
 }  // namespace
 
-std::string_view IptablesSyncer::ChainDigest::name_view() const { return {name.data(), strnlen(name.data(), name.size())}; }
+std::string_view IptablesSyncer::ChainDigest::name_view() const {
+  return {name.data(), strnlen(name.data(), name.size())};
+}
 
 // Everything a full sync writes, given what the tables hold now.
 struct IptablesSyncer::Plan {
@@ -286,7 +288,8 @@ void IptablesSyncer::delete_service(const ServicePortName& name) {
   dirty_.insert(name);
 }
 
-std::vector<ServicePortName> IptablesSyncer::service_ports(std::string_view namespace_name, std::string_view name) const {
+std::vector<ServicePortName> IptablesSyncer::service_ports(std::string_view namespace_name,
+                                                           std::string_view name) const {
   std::vector<ServicePortName> out;
   auto it = services_.lower_bound(ServicePortName{std::string(namespace_name), std::string(name), "", Protocol::TCP});
   for (; it != services_.end() && it->first.namespace_name == namespace_name && it->first.name == name; ++it)
@@ -306,12 +309,13 @@ bool IptablesSyncer::large_cluster_mode() const {
 
 uint64_t IptablesSyncer::node_digest(bool large) const {
   uint64_t h = mix(mix(rendered_digest(build_node_rules(node_)), node_inputs_digest(node_)), int64_t{large});
-  for (const auto& [port, eps] : fingerprint_services()) h = mix(h, int64_t(rendered_digest(build_service_rules(port, eps, node_, large))));
+  for (const auto& [port, eps] : fingerprint_services())
+    h = mix(h, static_cast<int64_t>(rendered_digest(build_service_rules(port, eps, node_, large))));
   return h;
 }
 
-uint64_t IptablesSyncer::desired_digest(bool large) const {
-  uint64_t digest = node_digest(large);
+uint64_t IptablesSyncer::services_digest() const {
+  uint64_t digest = 0;
   for (const auto& [_, e] : services_)
     if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
   return digest;
@@ -446,9 +450,7 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
 Result<SyncResult> IptablesSyncer::full_sync() {
   const bool large = large_cluster_mode();
   const uint64_t node_part = node_digest(large);
-  uint64_t digest = node_part;
-  for (const auto& [_, e] : services_)
-    if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
+  const uint64_t digest = node_part + services_digest();
 
   SyncResult res;
   res.full = true;
@@ -468,7 +470,8 @@ Result<SyncResult> IptablesSyncer::full_sync() {
         it = services_.erase(it);
         continue;
       }
-      Programmed p = programmed_state(e, build_service_rules(e.port, e.endpoints, node_, large, RulesetPart::SharedOnly));
+      Programmed p =
+          programmed_state(e, build_service_rules(e.port, e.endpoints, node_, large, RulesetPart::SharedOnly));
       p.chains_pending = true;
       commit_entry(e, std::move(p));
       ++it;
@@ -699,7 +702,7 @@ std::string IptablesSyncer::full_payload() const {
   const bool large = large_cluster_mode();
   IptablesState empty;
   Plan plan;
-  plan.stamp = stamp_rule(desired_digest(large));
+  plan.stamp = stamp_rule(node_digest(large) + services_digest());
   plan_full(empty, large, plan);
   return Payload::render_merged(plan.head, &plan.body);
 }

@@ -114,7 +114,7 @@ class IptablesSyncer {
 
   bool large_cluster_mode() const;
   uint64_t node_digest(bool large) const;
-  uint64_t desired_digest(bool large) const;
+  uint64_t services_digest() const;  // the present services' shares of the digest
   void plan_full(const IptablesState& current, bool large, Plan& plan) const;
   Result<SyncResult> full_sync();
   Result<bool> stamp_matches(uint64_t digest);

@@ -113,7 +113,8 @@ EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::st
       auto& list = out[netrules::ServicePortName{service.namespace_name, service.name, p.name, p.protocol}];
       for (const auto& ep : s.endpoints) {
         // The same address in two slices (during a slice handover): keep one, preferring ready.
-        auto dup = std::find_if(list.begin(), list.end(), [&](const EndpointInfo& e) { return e.ip == ep.ip && e.port == p.port; });
+        auto dup = std::find_if(list.begin(), list.end(),
+                                [&](const EndpointInfo& e) { return e.ip == ep.ip && e.port == p.port; });
         if (dup != list.end() && (dup->ready || !ep.ready)) continue;
         const auto& zones = topology.at(ep.topology);
         EndpointInfo info{.ip = ep.ip, .port = p.port, .ready = ep.ready, .serving = ep.serving,
