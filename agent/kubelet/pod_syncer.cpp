@@ -43,6 +43,41 @@ void log_container_event(const kube::Pod& pod, const std::string& container, con
                "apiVersion", "v1", "type", "Warning", "reason", reason, "message", message);
 }
 
+// For a pod known only from the runtime (an orphan): the pod and its containers as far as the CRI
+// annotations tell (grace period, preStop hook, ports), as upstream restores them from container
+// labels, so that preStop hooks run and the grace period holds. An annotation that does not decode
+// is logged and left out.
+kube::Pod restore_pod(const PodRuntimeStatus& rs) {
+  kube::Pod pod;
+  pod.metadata.name = rs.name;
+  pod.metadata.namespace_ = rs.namespace_;
+  pod.metadata.uid = rs.uid;
+  std::set<std::string> seen;
+  for (const auto& rc : rs.containers) {
+    if (!seen.insert(rc.name).second) continue;  // newest first: one spec per name
+    if (rc.termination_grace_seconds >= 0 && !pod.spec.termination_grace_period_seconds)
+      pod.spec.termination_grace_period_seconds = rc.termination_grace_seconds;
+    kube::Container c;
+    c.name = rc.name;
+    c.image = rc.image;
+    if (!rc.pre_stop_json.empty()) {
+      std::string wrapped = R"({"spec":{"containers":[{"name":"c","ports":)" +
+                            (rc.ports_json.empty() ? std::string("[]") : rc.ports_json) +
+                            R"(,"lifecycle":{"preStop":)" + rc.pre_stop_json + "}}]}}";
+      auto decoded = kube::decode_pod_json(wrapped);
+      if (decoded && !decoded->spec.containers.empty()) {
+        c.lifecycle = decoded->spec.containers[0].lifecycle;
+        c.ports = decoded->spec.containers[0].ports;
+      } else {
+        log::warning("Cannot read the preStop hook of a container from its annotation", "containerID", rc.id,
+                     "containerName", rc.name, "annotation", cri::kPreStopHandlerAnnotation);
+      }
+    }
+    pod.spec.containers.push_back(std::move(c));
+  }
+  return pod;
+}
+
 std::string go_duration(int64_t ns) { return config::format_duration(config::Duration{ns}); }
 
 }  // namespace
@@ -79,7 +114,7 @@ SyncOutcome PodSyncer::sync_pod(const kube::Pod& pod, PodState& state) {
       log::info(actions.create_sandbox ? "Pod sandbox changed or missing, killing the pod before starting it again"
                                        : "Pod has nothing left to run, stopping it",
                 "pod", ref);
-      if (Status st = kill_pod(&pod, *rs); !st.ok()) {
+      if (Status st = kill_pod(pod, *rs); !st.ok()) {
         log::error("Killing pod failed", st.error(), "pod", ref);
         return {kErrorRetry};
       }
@@ -318,7 +353,7 @@ void PodSyncer::kill_container(const kube::Pod* pod, const RuntimeContainer& rc,
   if (ordering) ordering->terminated(rc.name);
 }
 
-Status PodSyncer::kill_pod(const kube::Pod* pod, const PodRuntimeStatus& rs) {
+Status PodSyncer::kill_pod(const kube::Pod& pod, const PodRuntimeStatus& rs) {
   std::vector<const RuntimeContainer*> running;
   std::set<std::string> names;
   for (const auto& rc : rs.containers) {
@@ -326,18 +361,15 @@ Status PodSyncer::kill_pod(const kube::Pod* pod, const PodRuntimeStatus& rs) {
     running.push_back(&rc);
     names.insert(rc.name);
   }
-  // Regular containers stop first, then sidecars in reverse order (a pod from the runtime alone
-  // has no spec: everything stops at once).
-  std::optional<TerminationOrdering> ordering;
-  if (pod) ordering.emplace(pod->spec, names);
-  TerminationOrdering* order = ordering ? &*ordering : nullptr;
+  // Regular containers stop first, then sidecars in reverse order (a pod restored from the runtime
+  // has no sidecars: everything stops at once).
+  TerminationOrdering order(pod.spec, names);
   const std::string ip = sandbox_ip(rs);
+  const int64_t grace = pod.spec.termination_grace_period_seconds.value_or(30);
   std::vector<std::future<void>> stops;
   for (const RuntimeContainer* rc : running) {
-    int64_t grace = pod ? pod->spec.termination_grace_period_seconds.value_or(30)
-                        : (rc->termination_grace_seconds >= 0 ? rc->termination_grace_seconds : 30);
-    stops.push_back(std::async(std::launch::async, [this, pod, rc, grace, &ip, order] {
-      kill_container(pod, *rc, grace, "Stopping pod", ip, order);
+    stops.push_back(std::async(std::launch::async, [this, &pod, rc, grace, &ip, &order] {
+      kill_container(&pod, *rc, grace, "Stopping pod", ip, &order);
     }));
   }
   for (auto& f : stops) f.get();
@@ -357,7 +389,8 @@ bool PodSyncer::terminate_pod(const std::string& uid, const kube::Pod* pod, PodS
   if (!rs->empty()) {
     log::info("Stopping pod", "pod", pod ? kube::object_ref(pod->metadata) : rs->namespace_ + "/" + rs->name,
               "podUID", uid);
-    if (Status st = kill_pod(pod, *rs); !st.ok()) {
+    const kube::Pod restored = pod ? kube::Pod{} : restore_pod(*rs);
+    if (Status st = kill_pod(pod ? *pod : restored, *rs); !st.ok()) {
       log::error("Killing pod failed", st.error(), "podUID", uid);
       return false;
     }

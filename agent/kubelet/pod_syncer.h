@@ -67,7 +67,8 @@ class PodSyncer final : public PodSyncHandler {
   // stops it, all within the grace period.
   void kill_container(const kube::Pod* pod, const RuntimeContainer& rc, int64_t grace_seconds,
                       const std::string& reason, const std::string& pod_ip, TerminationOrdering* ordering = nullptr);
-  Status kill_pod(const kube::Pod* pod, const PodRuntimeStatus& rs);
+  // Stops every running container (ordered, within the pod's grace period) and the sandboxes.
+  Status kill_pod(const kube::Pod& pod, const PodRuntimeStatus& rs);
   void collect_garbage(const PodRuntimeStatus& rs);
   int64_t now() const;
 

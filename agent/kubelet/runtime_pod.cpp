@@ -94,6 +94,8 @@ Result<PodRuntimeStatus> get_pod_runtime_status(cri::Runtime& rt, const std::str
         std::strtoul(annotation(c.annotations(), cri::kContainerRestartCountAnnotation).c_str(), nullptr, 10));
     std::string grace = annotation(c.annotations(), cri::kPodTerminationGracePeriodAnnotation);
     if (!grace.empty()) rc.termination_grace_seconds = std::strtoll(grace.c_str(), nullptr, 10);
+    rc.pre_stop_json = annotation(c.annotations(), cri::kPreStopHandlerAnnotation);
+    rc.ports_json = annotation(c.annotations(), cri::kContainerPortsAnnotation);
     auto st = rt.ContainerStatus(c.id(), false);
     if (st) {
       const auto& cs = st->status();

@@ -32,6 +32,8 @@ struct RuntimeContainer {
   uint64_t hash = 0;             // io.kubernetes.container.hash (hex)
   uint32_t restart_count = 0;    // io.kubernetes.container.restartCount
   int64_t termination_grace_seconds = -1;  // io.kubernetes.pod.terminationGracePeriod, -1 if absent
+  std::string pre_stop_json;     // io.kubernetes.container.preStopHandler (a LifecycleHandler as JSON)
+  std::string ports_json;        // io.kubernetes.container.ports (named ports of the hook)
 };
 
 struct RuntimeSandbox {

@@ -444,6 +444,46 @@ spec:
   CHECK(text.find("connection refused") != std::string::npos);
 }
 
+TEST_CASE("pod sync: an orphan pod's preStop hooks run from the CRI annotations", "[kubelet][sync][hooks]") {
+  Fixture f;
+  std::mutex mu;
+  std::vector<std::string> execs;
+  f.rt.set_exec_handler([&](const std::string&, const std::vector<std::string>& cmd) {
+    std::lock_guard l(mu);
+    execs.push_back(cmd.empty() ? "" : cmd[0]);
+    return cri::v1::ExecSyncResponse();
+  });
+  knode::testing::LoopbackHttpServer server([](const std::string&) { return knode::testing::LoopbackHttpServer::reply(200); });
+  std::string y = R"(apiVersion: v1
+kind: Pod
+metadata: {name: orphan}
+spec:
+  terminationGracePeriodSeconds: 7
+  containers:
+  - name: worker
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    lifecycle: {preStop: {exec: {command: [drain-worker]}}}
+  - name: web
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    ports: [{name: admin, containerPort: PORT}]
+    lifecycle: {preStop: {httpGet: {host: 127.0.0.1, port: admin, path: /quit}}}
+)";
+  y.replace(y.find("PORT"), 4, std::to_string(server.port()));
+  auto pod = pod_from_yaml(y);
+  f.syncer.sync_pod(pod, f.state);
+  REQUIRE(f.containers(cri::v1::CONTAINER_RUNNING).size() == 2);
+  // The agent no longer knows the pod (e.g. its manifest went while the agent was down).
+  PodState fresh;
+  CHECK(f.syncer.terminate_pod(pod.metadata.uid, nullptr, fresh));
+  CHECK(execs == std::vector<std::string>{"drain-worker"});
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].rfind("GET /quit HTTP/1.1\r\n", 0) == 0);
+  CHECK(f.rt.container_count() == 0);
+}
+
 TEST_CASE("termination ordering: app containers first, then sidecars in reverse order", "[kubelet][sync][sidecar]") {
   auto pod = pod_from_yaml(R"(apiVersion: v1
 kind: Pod
