@@ -1,10 +1,12 @@
 """knode kubelet in standalone mode: volumes (memory-backed emptyDir, subPath, mountPropagation,
-clean-up) and the staticPodURL source, against the test containerd.
+clean-up), the staticPodURL source and image pulls (registry credentials, serialized pulls) against
+the test containerd. The URL and the registry are Python servers on 127.0.0.1.
 
 Needs root and KNODE_TEST_CRI_ENDPOINT (see test_standalone.py). What the containers see is read
 from inside them: they write /proc/mounts and directory listings to a hostPath the test reads, or
 an exec readiness probe reports what they see.
 """
+import base64
 import http.server
 import json
 import os
@@ -341,3 +343,142 @@ class StaticPodURLTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FakeRegistry(http.server.ThreadingHTTPServer):
+    """A registry on 127.0.0.1 that asks for Basic auth, records what containerd sends, and knows no
+    image (so a pull with the right credentials ends in 'not found'). Requests are slowed down so
+    that overlapping pulls would show."""
+
+    def __init__(self, delay=0.3):
+        self.requests = []  # (path, Authorization or None)
+        self.lock = threading.Lock()
+        self.active = {}     # repository -> requests in flight
+        self.overlap = []    # repositories seen in flight together
+        registry = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def reply(h, code, body=b"", headers=()):
+                h.send_response(code)
+                for k, v in headers:
+                    h.send_header(k, v)
+                h.send_header("Content-Length", str(len(body)))
+                h.end_headers()
+                if h.command != "HEAD":
+                    h.wfile.write(body)
+
+            def handle_any(h):
+                auth = h.headers.get("Authorization")
+                parts = h.path.split("/manifests/")
+                repo = parts[0][len("/v2/"):] if len(parts) == 2 else None
+                with registry.lock:
+                    registry.requests.append((h.path, auth))
+                    if repo:
+                        registry.active[repo] = registry.active.get(repo, 0) + 1
+                        busy = [r for r, n in registry.active.items() if n > 0]
+                        if len(busy) > 1:
+                            registry.overlap.append(busy)
+                time.sleep(delay)
+                with registry.lock:
+                    if repo:
+                        registry.active[repo] -= 1
+                if not auth:
+                    h.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                            [("WWW-Authenticate", 'Basic realm="knode-test"'), ("Content-Type", "application/json"),
+                             ("Docker-Distribution-API-Version", "registry/2.0")])
+                elif h.path == "/v2/":
+                    h.reply(200, b"{}", [("Content-Type", "application/json")])
+                else:
+                    h.reply(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}',
+                            [("Content-Type", "application/json")])
+
+            do_GET = do_HEAD = handle_any
+
+            def log_message(h, *args):
+                pass
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    def auths_for(self, repo):
+        """The credentials sent for a repository, in order, each once."""
+        with self.lock:
+            seen = [a for p, a in self.requests if p.startswith(f"/v2/{repo}/") and a]
+        return list(dict.fromkeys(seen))
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+@unittest.skipUnless(ENDPOINT, "KNODE_TEST_CRI_ENDPOINT is not set (start test/scripts/containerd-up.sh)")
+@unittest.skipUnless(os.geteuid() == 0, "needs root (containerd)")
+class ImagePullTest(unittest.TestCase):
+    def test_node_credentials_reach_the_registry_and_pulls_are_serialized(self):
+        reg = FakeRegistry()
+        self.addCleanup(reg.close)
+        a = Agent(f"e2e-{os.getpid()}-pull")
+        # <rootDir>/config.json, as upstream's kubelet reads it; keys by host:port and path prefix.
+        with open(os.path.join(a.root, "config.json"), "w") as f:
+            json.dump({"auths": {
+                f"{reg.host}/team": {"auth": base64.b64encode(b"alice:s3cret").decode()},
+                f"http://{reg.host}": {"username": "bob", "password": "other"},
+                "127.0.0.1": {"username": "wrong-port", "password": "x"},
+            }}, f)
+        a.start()
+        self.addCleanup(a.cleanup)
+
+        def pod(name, image):
+            return textwrap.dedent(f"""\
+                apiVersion: v1
+                kind: Pod
+                metadata: {{name: {name}}}
+                spec:
+                  containers:
+                  - {{name: app, image: "{image}", imagePullPolicy: Always}}
+                """)
+        a.write("team.yaml", pod("team", f"{reg.host}/team/app:1"))
+        a.write("other.yaml", pod("other", f"{reg.host}/other/app:1"))
+
+        def reason(name):
+            w = waiting(a, name)
+            return w and w.get("reason") in ("ErrImagePull", "ImagePullBackOff") and w
+        w = wait_for(lambda: reason("team"), 60, "team pull failed", a)
+        wait_for(lambda: reason("other"), 60, "other pull failed", a)
+        self.assertIn("not found", "\n".join(l for l in a.log.splitlines() if "Pulling the image failed" in l))
+        # containerd answered the registry's challenge with each matching credential in turn, the
+        # more specific key (host/team) first; never the credential of the other port.
+        alice = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+        bob = "Basic " + base64.b64encode(b"bob:other").decode()
+        self.assertEqual(reg.auths_for("team/app")[:2], [alice, bob])
+        self.assertEqual(reg.auths_for("other/app"), [bob])
+        # serializeImagePulls (the default): the two pulls never overlapped at the registry.
+        self.assertEqual(reg.overlap, [])
+        wait_for(lambda: (waiting(a, "team") or {}).get("reason") == "ImagePullBackOff", 30, "ImagePullBackOff", a)
+        self.assertEqual(waiting(a, "team")["message"], f'Back-off pulling image "{reg.host}/team/app:1"')
+        self.assertTrue(a.alive())
+
+    def test_parallel_pulls_when_not_serialized(self):
+        reg = FakeRegistry()
+        self.addCleanup(reg.close)
+        a = Agent(f"e2e-{os.getpid()}-ppull")
+        a.extra_args = ["--serialize-image-pulls=false"]
+        a.start()
+        self.addCleanup(a.cleanup)
+        for name in ("p1", "p2"):
+            a.write(f"{name}.yaml", textwrap.dedent(f"""\
+                apiVersion: v1
+                kind: Pod
+                metadata: {{name: {name}}}
+                spec:
+                  containers:
+                  - {{name: app, image: "{reg.host}/{name}/app:1", imagePullPolicy: Always}}
+                """))
+        for name in ("p1", "p2"):
+            wait_for(lambda: waiting(a, name), 60, f"{name} pull failed", a)
+        self.assertTrue(reg.overlap, reg.requests)  # both repositories were in flight at once
