@@ -6,8 +6,12 @@
 // --iptables legacy|nft the rules go through the real iptables-restore inside a private network
 // namespace this process unshares (root needed; the host's rules are never touched).
 //
+// The informers' objects are shaped like an API server's (uids, owner references, targetRefs);
+// --objects minimal keeps only the fields the proxy reads (what an informer transform that
+// strips the rest would hold).
+//
 //   knode_bench_proxy [--services 10000] [--endpoints 10] [--changes 20] [--iptables legacy|nft]
-//                     [--backend null|fake]
+//                     [--backend null|fake] [--objects full|minimal]
 #include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
@@ -57,7 +61,10 @@ long hwm_kib() { return status_kib("VmHWM:"); }
 std::string svc_ip(int i) { return fmt::format("172.30.{}.{}", i / 250, i % 250 + 1); }
 // Shaped like what an API server returns (metadata an informer keeps, managedFields left out).
 std::string uid(int i, int j) { return fmt::format("{:08x}-7c1e-4b5a-9f3d-{:012x}", i, j); }
-std::string service_json(int i) {
+std::string service_json(int i, bool minimal) {
+  if (minimal)
+    return fmt::format(R"({{"metadata":{{"name":"svc{}","namespace":"bench"}},"spec":{{"clusterIP":"{}","ports":[{{"name":"http","port":80,"targetPort":8080}}]}}}})",
+                       i, svc_ip(i));
   return fmt::format(
       R"({{"metadata":{{"name":"svc{}","namespace":"bench","uid":"{}","resourceVersion":"{}","creationTimestamp":"2026-11-27T20:38:23Z","labels":{{"app":"svc{}"}}}},)"
       R"("spec":{{"clusterIP":"{}","clusterIPs":["{}"],"type":"ClusterIP","sessionAffinity":"None","ipFamilies":["IPv4"],"ipFamilyPolicy":"SingleStack","internalTrafficPolicy":"Cluster",)"
@@ -65,16 +72,25 @@ std::string service_json(int i) {
       i, uid(i, 0), 1000 + i, i, svc_ip(i), svc_ip(i), i);
 }
 // Endpoint j of service i: unique per (i, j) for i < 64000; `variant` moves endpoint 0.
-std::string slice_json(int i, int endpoints, int variant) {
+std::string slice_json(int i, int endpoints, int variant, bool minimal) {
   std::string eps;
   for (int j = 0; j < endpoints; ++j) {
     if (!eps.empty()) eps += ",";
     std::string ip = fmt::format("10.{}.{}.{}", 64 + j + (j == 0 ? variant * 20 : 0), (i / 250) % 256, i % 250 + 1);
+    if (minimal) {
+      eps += fmt::format(R"({{"addresses":["{}"],"conditions":{{"ready":true}},"nodeName":"node-{}","zone":"zone-{}"}})", ip,
+                         j % 3, j % 3);
+      continue;
+    }
     eps += fmt::format(
         R"({{"addresses":["{}"],"conditions":{{"ready":true,"serving":true,"terminating":false}},"nodeName":"node-{}",)"
         R"("targetRef":{{"kind":"Pod","namespace":"bench","name":"svc{}-7d9f8c6b5-{:05d}","uid":"{}"}},"zone":"zone-{}"}})",
         ip, j % 3, i, j + variant * 100, uid(i, j + 1 + variant * 100), j % 3);
   }
+  if (minimal)
+    return fmt::format(R"({{"metadata":{{"name":"svc{}-abc12","namespace":"bench","labels":{{"kubernetes.io/service-name":"svc{}"}}}},)"
+                       R"("addressType":"IPv4","endpoints":[{}],"ports":[{{"name":"http","protocol":"TCP","port":8080}}]}})",
+                       i, i, eps);
   return fmt::format(
       R"({{"metadata":{{"name":"svc{}-abc12","generateName":"svc{}-","namespace":"bench","uid":"{}","resourceVersion":"{}",)"
       R"("creationTimestamp":"2026-11-27T20:38:23Z","generation":1,"labels":{{"kubernetes.io/service-name":"svc{}",)"
@@ -102,7 +118,7 @@ class NullBackend final : public netrules::Backend {
 
 int main(int argc, char** argv) {
   int services = 10000, endpoints = 10, changes = 20;
-  std::string iptables, backend_name = "null";
+  std::string iptables, backend_name = "null", objects = "full";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--services") services = std::atoi(argv[i + 1]);
@@ -110,7 +126,9 @@ int main(int argc, char** argv) {
     else if (a == "--changes") changes = std::atoi(argv[i + 1]);
     else if (a == "--iptables") iptables = argv[i + 1];
     else if (a == "--backend") backend_name = argv[i + 1];
+    else if (a == "--objects") objects = argv[i + 1];
   }
+  const bool minimal = objects == "minimal";
   std::unique_ptr<netrules::Backend> backend;
   if (iptables.empty()) {
     if (backend_name == "fake") backend = std::make_unique<netrules::FakeBackend>();
@@ -140,8 +158,8 @@ int main(int argc, char** argv) {
   services_held.reserve(services);
   slices.reserve(services);
   for (int i = 0; i < services; ++i) {
-    auto svc = kube::decode_service_json(service_json(i));
-    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 0));
+    auto svc = kube::decode_service_json(service_json(i, minimal));
+    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 0, minimal));
     if (!svc || !sl) {
       std::fprintf(stderr, "decode failed\n");
       return 1;
@@ -175,7 +193,7 @@ int main(int argc, char** argv) {
   for (int c = 0; c < changes; ++c) {
     int i = (c * 7919) % services;
     auto t = SteadyClock::now();
-    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 1 + c % 2));
+    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 1 + c % 2, minimal));
     p.on_endpoint_slice(&slices[i], &*sl);
     p.sync();
     lat.push_back(ms_since(t));
@@ -183,8 +201,9 @@ int main(int argc, char** argv) {
   }
   std::sort(lat.begin(), lat.end());
   auto last = p.stats().last;
-  std::printf("backend=%s services=%d endpoints/service=%d\n", iptables.empty() ? backend_name.c_str() : ("iptables-" + iptables + "-restore in a private netns").c_str(),
-              services, endpoints);
+  std::printf("backend=%s services=%d endpoints/service=%d objects=%s\n",
+              iptables.empty() ? backend_name.c_str() : ("iptables-" + iptables + "-restore in a private netns").c_str(),
+              services, endpoints, objects.c_str());
   std::printf("  decode %d services+slices: %.0f ms; track them: %.0f ms\n", services, decode_ms, track_ms);
   std::printf("  first (full) sync:               %.0f ms\n", first_ms);
   std::printf("  one endpoint change, event -> rules applied: median %.2f ms, p90 %.2f ms, max %.2f ms (%d changes, %s)\n",
