@@ -8,6 +8,7 @@ they see into a hostPath directory the test reads; the test observes the pod thr
 file <root-dir>/pods-status.json and the agent's log, as an operator would.
 """
 import os
+import signal
 import subprocess
 import textwrap
 import time
@@ -105,6 +106,31 @@ class LifecycleTest(unittest.TestCase):
         wait_for(lambda: a.pod("stopper") is None, 30, "pod removed", a)
         self.assertEqual(self.lines("web"), ["started", "prestop-http:kube-lifecycle/1.32:stopping", "sigterm"])
         self.assertEqual(self.lines("worker"), ["started", "prestop-exec", "sigterm"])
+
+    def test_prestop_runs_for_a_pod_removed_while_the_agent_was_down(self):
+        a = self.agent
+        self.write_pod("orphan", """\
+            volumes:
+            - {name: out, hostPath: {path: "{OUT}"}}
+            containers:
+            - name: app
+              image: {IMAGE}
+              imagePullPolicy: Never
+              volumeMounts: [{name: out, mountPath: /out}]
+              command: ["sh", "-c", "trap 'echo sigterm >> /out/log; exit 0' TERM; echo started >> /out/log; while true; do sleep 0.1; done"]
+              lifecycle:
+                preStop:
+                  exec: {command: ["sh", "-c", "echo prestop >> /out/log"]}
+            """, grace=10)
+        pod = wait_for(lambda: running(a.pod("orphan"), "app") and a.pod("orphan"), 60, "pod running", a)
+        cid = statuses(pod)["app"]["containerID"].split("://", 1)[1]
+        a.stop(signal.SIGKILL)
+        a.remove("orphan.yaml")
+        os.unlink(os.path.join(a.root, "pods-status.json"))
+        a.start()
+        # Known only from the runtime now: stopped with the hook found in the CRI annotations.
+        wait_for(lambda: task_pid(cid) is None, 30, "orphan stopped", a)
+        self.assertEqual(self.lines("log"), ["started", "prestop", "sigterm"])
 
     def test_sigterm_ignored_is_killed_at_the_grace_deadline(self):
         a = self.agent
