@@ -11,14 +11,17 @@
 #include <fstream>
 #include <memory>
 
+#include <fmt/format.h>
 #include <prometheus/counter.h>
 
 #include "agent/base/log.h"
 #include "agent/base/signals.h"
+#include "agent/kube/client/event_recorder.h"
 #include "agent/kube/client/informer.h"
 #include "agent/kube/client/rest_client.h"
 #include "agent/kube/codec.h"
 #include "agent/kube/endpointslice.h"
+#include "agent/kube/event.h"
 #include "agent/kube/node.h"
 #include "agent/kube/service.h"
 #include "agent/proxy/bounded_runner.h"
@@ -70,13 +73,14 @@ kube::RestConfig to_client_config(const config::RestConfig& c, const config::Cli
   return r;
 }
 
+std::string os_hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
 std::string node_hostname(const config::KubeProxyConfiguration& c) {
-  std::string h = c.hostname_override;
-  if (h.empty()) {
-    char buf[256] = {};
-    gethostname(buf, sizeof buf - 1);
-    h = buf;
-  }
+  std::string h = c.hostname_override.empty() ? os_hostname() : c.hostname_override;
   std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::tolower(ch); });
   return h;
 }
@@ -239,9 +243,23 @@ int proxy_main(const std::vector<std::string>& args) {
       if (!s) return s.error();
       return proxy::health_check_ips(*s);
     };
+  // Events, as upstream's kube-proxy records them (events.k8s.io/v1, controller "kube-proxy").
+  std::unique_ptr<kube::EventRecorder> recorder;
+  if (!o.dry_run)
+    recorder = std::make_unique<kube::EventRecorder>(
+        **client, kube::EventRecorderOptions{.reporting_controller = "kube-proxy",
+                                             .reporting_instance = "kube-proxy-" + os_hostname()});
   std::unique_ptr<proxy::ServiceHealthServer> service_health;
   if (!o.dry_run)
-    service_health = std::make_unique<proxy::ServiceHealthServer>(health, std::move(health_check_addresses));
+    service_health = std::make_unique<proxy::ServiceHealthServer>(
+        health, std::move(health_check_addresses),
+        [&recorder, &hostname](const proxy::NamespacedName& nsn, int port, const std::string& error) {
+          kube::ObjectReference svc{.kind = "Service", .namespace_ = nsn.namespace_name, .name = nsn.name,
+                                    .uid = nsn.str()};
+          recorder->record(svc, nullptr, kube::kEventTypeWarning, "FailedToStartServiceHealthcheck", "Listen",
+                           fmt::format("node {} failed to start healthcheck \"{}\" on port {}: {}", hostname,
+                                       nsn.str(), port, error));
+        });
   netrules::ConntrackCleaner conntrack;
   proxy::Proxier proxier(
       proxy::ProxierOptions{.hostname = hostname, .node = node_cfg, .sync_period = sync_period},
@@ -378,6 +396,7 @@ int proxy_main(const std::vector<std::string>& args) {
   proxier.set_runner([&runner] { runner.run(); }, [&runner](proxy::Duration d) { runner.retry_after(d); });
 
   runner.start();
+  recorder->record(kube::node_reference(hostname), nullptr, kube::kEventTypeNormal, "Starting", "StartKubeProxy", "");
 
   int exit_code = 0;
   for (;;) {
@@ -391,6 +410,8 @@ int proxy_main(const std::vector<std::string>& args) {
   stop_informers();
   runner.stop();
   servers.stop();
+  service_health.reset();
+  recorder->stop();
   log::info("kube-proxy stopped");
   return exit_code;
 }

@@ -9,8 +9,9 @@ std::optional<std::vector<std::string>> health_check_ips(const netrules::NodeSet
   return settings.nodeport_ips;
 }
 
-ServiceHealthServer::ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses)
-    : health_(health), addresses_(std::move(addresses)) {
+ServiceHealthServer::ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses,
+                                         HealthCheckFailed on_failure)
+    : health_(health), addresses_(std::move(addresses)), on_failure_(std::move(on_failure)) {
   server_.start();
 }
 
@@ -47,6 +48,7 @@ void ServiceHealthServer::open_locked(const NamespacedName& nsn, Entry& e) {
       // Close what did open so that a later attempt (or another owner of the port) starts clean.
       close_locked(e);
       log::error("Failed to start healthcheck", id.error(), "service", nsn.str(), "port", e.port);
+      if (on_failure_) on_failure_(nsn, e.port, id.error().message());
       return;
     }
     e.listeners.push_back(*id);

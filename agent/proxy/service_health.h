@@ -40,10 +40,14 @@ using HealthCheckAddresses = std::function<Result<std::optional<std::vector<std:
 // catch-all (upstream's MatchAll), else the node IPs it selects (the node IP for "primary").
 std::optional<std::vector<std::string>> health_check_ips(const netrules::NodeSettings& settings);
 
+// Told when a service's health check port could not be opened (the proxy records a Warning event).
+using HealthCheckFailed = std::function<void(const NamespacedName& nsn, int port, const std::string& error)>;
+
 class ServiceHealthServer final : public ServiceHealthRegistry {
  public:
   // No `addresses`: every address (upstream without nodePortAddresses).
-  explicit ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses = {});
+  explicit ServiceHealthServer(const ProxierHealth& health, HealthCheckAddresses addresses = {},
+                               HealthCheckFailed on_failure = {});
   ~ServiceHealthServer() override;
   void sync_services(const std::map<NamespacedName, int>& ports) override;
   void sync_endpoints(const std::map<NamespacedName, int>& counts) override;
@@ -65,6 +69,7 @@ class ServiceHealthServer final : public ServiceHealthRegistry {
 
   const ProxierHealth& health_;
   HealthCheckAddresses addresses_;
+  HealthCheckFailed on_failure_;
   HttpServer server_;
   mutable std::mutex mu_;
   std::map<NamespacedName, Entry> services_;

@@ -14,7 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import knode_e2e  # noqa: E402
 import proxy_world  # noqa: E402
-from proxy_world import CLIENT, EXT, NODE, NODE_IP, POD_IPS, in_ns  # noqa: E402
+from proxy_world import CLIENT, EXT, NODE, NODE_IP, NODE_NAME, POD_IPS, in_ns  # noqa: E402
 
 
 @unittest.skipUnless(proxy_world.usable(), "needs root, ip, busybox, kubectl, iptables and the knode binary")
@@ -130,6 +130,21 @@ class ProxyE2E(proxy_world.ProxyWorld):
         self.assertIn("-A KUBE-SERVICES", r.stdout)
         self.assertIn(self.svc["web"]["spec"]["clusterIP"], r.stdout)
         self.assertIn("COMMIT", r.stdout)
+
+    def test_08a_starting_event_on_the_node(self):
+        # As upstream: one events.k8s.io/v1 Event, reason Starting, action StartKubeProxy, about the Node.
+        def starting():
+            items = json.loads(self.kubectl("get", "events.v1.events.k8s.io", "-n", "default", "-o", "json").stdout)["items"]
+            return [e for e in items if e.get("reason") == "Starting" and e.get("regarding", {}).get("name") == NODE_NAME]
+        self.wait_for(starting, 10, "the Starting event")
+        ev = starting()[0]
+        self.assertEqual(ev["regarding"], {"kind": "Node", "name": NODE_NAME, "uid": NODE_NAME})
+        self.assertEqual(ev["action"], "StartKubeProxy")
+        self.assertEqual(ev["type"], "Normal")
+        self.assertEqual(ev["reportingController"], "kube-proxy")
+        self.assertTrue(ev["reportingInstance"].startswith("kube-proxy-"), ev["reportingInstance"])
+        self.assertRegex(ev["eventTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        self.assertTrue(ev["metadata"]["name"].startswith(NODE_NAME + "."), ev["metadata"]["name"])
 
     def test_09_sigterm_then_cleanup(self):
         self.proxy.send_signal(signal.SIGTERM)

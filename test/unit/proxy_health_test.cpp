@@ -205,10 +205,18 @@ TEST_CASE("ServiceHealthServer listens on the nodePortAddresses IPs only, or eve
     HttpServer other;
     auto taken = other.listen("127.0.0.3:" + std::to_string(port), [](const HttpRequest&) { return HttpResponse{}; });
     REQUIRE(taken.ok());
-    ServiceHealthServer shs(h, [] { return Addresses(std::vector<std::string>{"127.0.0.2", "127.0.0.3"}); });
+    std::vector<std::string> failures;  // what the proxy turns into FailedToStartServiceHealthcheck events
+    ServiceHealthServer shs(
+        h, [] { return Addresses(std::vector<std::string>{"127.0.0.2", "127.0.0.3"}); },
+        [&failures](const NamespacedName& n, int p, const std::string& error) {
+          failures.push_back(n.str() + " " + std::to_string(p) + " " + error);
+        });
     shs.sync_services({{nsn, port}});
     CHECK(shs.listening(nsn).empty());
     CHECK(http_get(port, "/", "127.0.0.2").empty());  // the first address was closed again
+    REQUIRE(failures.size() == 1);
+    CHECK(contains(failures[0], "default/web " + std::to_string(port) + " "));
+    CHECK(contains(failures[0], "127.0.0.3"));
     other.close(*taken);
     shs.sync_endpoints({{nsn, 1}});
     CHECK(shs.listening(nsn).size() == 2);
