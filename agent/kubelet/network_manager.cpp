@@ -60,8 +60,8 @@ void NetworkManager::stop() {
   thread_.join();
 }
 
-Status NetworkManager::ensure_handler() {
-  auto path = prepare_knode_handler(rt_, opts_.runtime_handler,
+Status NetworkManager::ensure_handler(const cri::v1::StatusResponse& status) {
+  auto path = prepare_knode_handler(status, opts_.runtime_handler,
                                     cni::HandlerConf{.conf_dir = opts_.conf_dir,
                                                      .bin_dirs = opts_.bin_dirs,
                                                      .cache_dir = opts_.cache_dir,
@@ -74,7 +74,7 @@ NetworkCondition NetworkManager::evaluate() {
   auto not_ready = [](std::string reason, std::string message) {
     return NetworkCondition{.ready = false, .reason = std::move(reason), .message = std::move(message)};
   };
-  auto st = rt_.RuntimeStatus(false);
+  auto st = rt_.RuntimeStatus(opts_.cni);  // verbose: the handlers' configuration
   if (!st) return not_ready("ContainerRuntimeUnreachable", st.error().message());
   bool reported = false;
   for (const auto& c : st->status().conditions()) {
@@ -86,7 +86,7 @@ NetworkCondition NetworkManager::evaluate() {
   if (!opts_.cni) return {};
 
   const std::string prefix = "Network plugin returns error: ";
-  if (auto h = ensure_handler(); !h) return not_ready(kNetworkPluginNotReady, prefix + h.error().message());
+  if (auto h = ensure_handler(*st); !h) return not_ready(kNetworkPluginNotReady, prefix + h.error().message());
   auto net = cni::load_network(opts_.conf_dir);
   if (!net) return not_ready(kNetworkPluginNotReady, prefix + "cni config load failed: " + net.error().message());
   if (auto s = cni_.status(net->list); !s)

@@ -82,7 +82,7 @@ class NetworkManager {
 
  private:
   NetworkCondition evaluate();
-  Status ensure_handler();
+  Status ensure_handler(const cri::v1::StatusResponse& status);
   void run();
 
   cri::Runtime& rt_;

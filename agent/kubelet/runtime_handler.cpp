@@ -11,17 +11,15 @@
 namespace knode::kubelet {
 namespace json = boost::json;
 
-Result<RuntimeHandlerInfo> runtime_handler_info(cri::Runtime& runtime, const std::string& name) {
-  auto st = runtime.RuntimeStatus(true);
-  if (!st) return st.error();
+RuntimeHandlerInfo runtime_handler_info(const cri::v1::StatusResponse& status, const std::string& name) {
   RuntimeHandlerInfo info;
-  for (const auto& h : st->runtime_handlers()) {
+  for (const auto& h : status.runtime_handlers()) {
     info.reported = true;
     if (!h.name().empty()) info.names.push_back(h.name());
   }
   // containerd 1.6: the CRI plugin's configuration as JSON in the verbose info.
-  auto cfg = st->info().find("config");
-  if (cfg != st->info().end()) {
+  auto cfg = status.info().find("config");
+  if (cfg != status.info().end()) {
     boost::system::error_code ec;
     json::value v = json::parse(cfg->second, ec);
     const json::object* runtimes = nullptr;
@@ -63,18 +61,24 @@ Result<bool> write_in_place_if_changed(const std::string& path, const std::strin
 
 Result<std::string> prepare_knode_handler(cri::Runtime& runtime, const std::string& name,
                                           const cni::HandlerConf& conf) {
-  auto info = runtime_handler_info(runtime, name);
-  if (!info) return info.error().wrap("cannot read the container runtime's status");
-  if (info->reported && !info->known) {
+  auto st = runtime.RuntimeStatus(true);
+  if (!st) return st.error().wrap("cannot read the container runtime's status");
+  return prepare_knode_handler(*st, name, conf);
+}
+
+Result<std::string> prepare_knode_handler(const cri::v1::StatusResponse& status, const std::string& name,
+                                          const cni::HandlerConf& conf) {
+  const RuntimeHandlerInfo info = runtime_handler_info(status, name);
+  if (info.reported && !info.known) {
     std::string have;
-    for (const auto& n : info->names) have += (have.empty() ? "" : ", ") + n;
+    for (const auto& n : info.names) have += (have.empty() ? "" : ", ") + n;
     return Error("the container runtime has no runtime handler \"" + name + "\" (it has: " + have +
                  "); add it to the runtime's configuration (knode's cni/containerd/config.toml) and restart the "
                  "runtime");
   }
-  std::string dir = info->cni_conf_dir;
+  std::string dir = info.cni_conf_dir;
   if (dir.empty()) {
-    if (info->config_shown)
+    if (info.config_shown)
       return Error("runtime handler \"" + name + "\" has no cni_conf_dir: its pods would get the runtime's default "
                    "network, not knode's; set cni_conf_dir for it (knode's cni/containerd/config.toml)");
     dir = kDefaultHandlerConfDir;

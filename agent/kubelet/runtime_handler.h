@@ -27,7 +27,8 @@ struct RuntimeHandlerInfo {
   std::string cni_conf_dir;         // then: the handler's cni_conf_dir ("" = the default network)
 };
 
-Result<RuntimeHandlerInfo> runtime_handler_info(cri::Runtime& runtime, const std::string& name);
+// From a (verbose) Status response.
+RuntimeHandlerInfo runtime_handler_info(const cri::v1::StatusResponse& status, const std::string& name);
 
 // Writes `content` to `path` in place (truncate + write: containerd's conf watcher ignores files
 // mv-ed into its dir), only when the file differs. Returns whether it wrote.
@@ -36,6 +37,9 @@ Result<bool> write_in_place_if_changed(const std::string& path, const std::strin
 // Checks that the runtime knows handler `name` (an error naming it otherwise) and writes its
 // knode-cni conflist (<cni_conf_dir>/10-knode.conflist) with `conf`'s dirs when changed. Returns
 // the conflist's path.
+Result<std::string> prepare_knode_handler(const cri::v1::StatusResponse& status, const std::string& name,
+                                          const cni::HandlerConf& conf);
+// The same, asking the runtime for its verbose Status first.
 Result<std::string> prepare_knode_handler(cri::Runtime& runtime, const std::string& name,
                                           const cni::HandlerConf& conf);
 
