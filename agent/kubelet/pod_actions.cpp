@@ -64,6 +64,11 @@ bool compute_init_actions(const kube::Pod& pod, const PodRuntimeStatus& status, 
         break;
       case ContainerState::Running: {
         if (!sidecar) break;  // wait for it to finish
+        if (c.startup_probe && in.startup_failed.count(c.name)) {
+          kill(*rc, "Init container " + c.name + " failed startup probe, will be restarted");
+          start.push_back(i);
+          break;
+        }
         if (c.startup_probe) {
           auto st = in.started.find(c.name);
           if (st == in.started.end() || !st->second) break;  // wait for the startup probe
@@ -192,6 +197,9 @@ PodActions compute_pod_actions(const kube::Pod& pod, const PodRuntimeStatus& sta
       reason = "Container spec hash changed";
     } else if (in.liveness_failed.count(c.name)) {
       reason = "Container failed liveness probe";
+      restart = pod.spec.restart_policy != "Never";
+    } else if (in.startup_failed.count(c.name)) {
+      reason = "Container failed startup probe";
       restart = pod.spec.restart_policy != "Never";
     } else {
       ++keep;

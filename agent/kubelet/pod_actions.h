@@ -45,6 +45,7 @@ struct PodActions {
 struct ActionInputs {
   std::set<std::string> liveness_failed;  // container names whose liveness probe says restart
   std::map<std::string, bool> started;    // startup probe results of running containers that have one
+  std::set<std::string> startup_failed;   // container names whose startup probe reached its failureThreshold
 };
 
 // Whether the sandbox must be (re)created: none, more than one ready, the newest not ready, the

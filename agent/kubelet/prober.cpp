@@ -220,7 +220,10 @@ void ProbeManager::results(const std::string& uid, StatusInputs& status, ActionI
     if (p.container_id.empty()) continue;
     switch (p.type) {
       case ProbeType::Readiness: status.ready[p.container] = p.result; break;
-      case ProbeType::Startup: status.started[p.container] = p.result; break;
+      case ProbeType::Startup:
+        status.started[p.container] = p.result;
+        if (!p.result && p.failures >= std::max(p.spec.failure_threshold, 1)) actions.startup_failed.insert(p.container);
+        break;
       case ProbeType::Liveness:
         if (!p.result) actions.liveness_failed.insert(p.container);
         break;
@@ -344,14 +347,21 @@ void ProbeManager::runner() {
       if (++p.successes >= std::max(p.spec.success_threshold, 1)) p.result = true;
     } else {
       p.successes = 0;
-      if (++p.failures >= std::max(p.spec.failure_threshold, 1)) p.result = false;
+      // A startup probe that succeeded once stays successful (upstream stops running it).
+      bool sticky = p.type == ProbeType::Startup && p.result;
+      if (++p.failures >= std::max(p.spec.failure_threshold, 1) && !sticky) p.result = false;
       if (log::V(2))
         log::infov(2, "Probe failed", "probeType", type_name(p.type), "podUID", p.uid, "containerName", p.container,
                    "output", out.message);
     }
-    if (p.result != before) {
+    // A startup probe that reaches its failureThreshold (its result stays false) restarts the container.
+    bool startup_failed = p.type == ProbeType::Startup && !p.result && !out.success &&
+                          p.failures == std::max(p.spec.failure_threshold, 1);
+    if (p.result != before || startup_failed) {
       if (!p.result && p.type == ProbeType::Liveness)
         log::info("Container failed liveness probe, will be restarted", "podUID", p.uid, "containerName", p.container);
+      if (startup_failed)
+        log::info("Container failed startup probe, will be restarted", "podUID", p.uid, "containerName", p.container);
       std::string uid = p.uid;
       lock.unlock();
       on_change_(uid);

@@ -361,3 +361,37 @@ spec:
   CHECK(a.containers_to_start.empty());
   CHECK(a.kill_pod);
 }
+
+TEST_CASE("pod actions: a failed startup probe restarts the container or sidecar", "[kubelet][actions][sidecar]") {
+  using CS = ContainerState;
+  auto pod = sidecar_pod();
+  auto app = container(pod, "app", CS::Running, 0, 600);
+  auto logs = container(pod, "logs", CS::Running, 0, 400);
+  auto proxy = container(pod, "proxy", CS::Running, 0, 300);
+  // The sidecar "logs" (it has a startup probe) never started: killed and started again; the app
+  // is not touched.
+  auto a = compute_pod_actions(pod, status({ready_sandbox()}, {app, logs, proxy}),
+                               ActionInputs{.started = {{"logs", false}}, .startup_failed = {"logs"}});
+  REQUIRE(a.containers_to_kill.size() == 1);
+  CHECK(a.containers_to_kill[0].id == logs.id);
+  CHECK(a.containers_to_kill[0].reason.find("failed startup probe") != std::string::npos);
+  CHECK(a.init_containers_to_start == std::vector<size_t>{2});
+  CHECK(a.containers_to_start.empty());
+
+  // A regular container: restarted per restartPolicy.
+  auto two_pod = two("OnFailure");
+  auto b = compute_pod_actions(two_pod,
+                               status({ready_sandbox()}, {container(two_pod, "a", CS::Running),
+                                                          container(two_pod, "b", CS::Running)}),
+                               ActionInputs{.startup_failed = {"a"}});
+  REQUIRE(b.containers_to_kill.size() == 1);
+  CHECK(b.containers_to_kill[0].reason == "Container failed startup probe, will be restarted");
+  CHECK(b.containers_to_start == std::vector<size_t>{0});
+  auto never = two("Never");
+  auto c = compute_pod_actions(never,
+                               status({ready_sandbox()}, {container(never, "a", CS::Running),
+                                                          container(never, "b", CS::Running)}),
+                               ActionInputs{.startup_failed = {"a"}});
+  REQUIRE(c.containers_to_kill.size() == 1);
+  CHECK(c.containers_to_start.empty());
+}
