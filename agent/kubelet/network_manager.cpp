@@ -147,12 +147,19 @@ Result<int> NetworkManager::collect_garbage() {
   }
 
   std::set<std::string> done;
-  for (const auto& file : cni::conf_files(opts_.conf_dir)) {
-    auto list = cni::load_network_file(file);
-    if (!list || !done.insert(list->name).second) continue;
-    if (auto st = cni_.gc(*list, valid); !st)
-      log::warning("CNI garbage collection failed", "network", list->name, "reason", st.error().message());
-  }
+  auto gc = [&](const cni::NetworkConfigList& list) {
+    if (!done.insert(list.name).second) return;
+    if (auto st = cni_.gc(list, valid); !st)
+      log::warning("CNI garbage collection failed", "network", list.name, "reason", st.error().message());
+  };
+  for (const auto& file : cni::conf_files(opts_.conf_dir))
+    if (auto list = cni::load_network_file(file)) gc(*list);
+  // Networks whose configuration left the conf dir: their attachments carry the config they were made with.
+  for (const auto& e : candidates)
+    if (!done.count(e.network_name))
+      if (auto list = cni::parse_network_list(e.config, cache.path(e.network_name, e.container_id, e.ifname));
+          list && list->name == e.network_name)
+        gc(*list);
   int released = 0;
   for (const auto& e : candidates) {
     auto still = cache.read(e.network_name, e.container_id, e.ifname);

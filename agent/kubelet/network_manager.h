@@ -13,7 +13,8 @@
 //     A change is logged ("Container runtime network not ready", as upstream) and reported to
 //     `on_change` (the status file).
 //   - at start and every `gc_period` (1 min, the kubelet's container GC cadence): CNI GC of every
-//     valid network in conf_dir, with the valid attachments = <sandbox id, eth0> of every sandbox the
+//     valid network in conf_dir (and of networks only the cache still knows, with their cached
+//     config), with the valid attachments = <sandbox id, eth0> of every sandbox the
 //     runtime still lists. Cached attachments of gone sandboxes are DELeted (host-local leases are
 //     released even by plugins without the GC verb); entries written less than `gc_grace` ago are
 //     kept (a RunPodSandbox may still be in flight: its CNI ADD has run, the sandbox is not listed

@@ -249,6 +249,17 @@ TEST_CASE("CNI GC DELs the attachments of gone sandboxes and keeps the live ones
   CHECK_FALSE(f.cached("gone1"));
   CHECK_FALSE(f.cached("gone2"));
 
+  // A network whose conf file is gone: its stale attachment is DELeted with the cached config.
+  f.attach("renamed-gone");
+  std::filesystem::remove(f.dir / "net.d/10-podnet.conflist");
+  write_file(f.dir / "net.d/20-other.conflist", conflist("1.0.0", "othernet"));
+  f.dels.clear();
+  gc = nm.collect_garbage();
+  REQUIRE(gc.ok());
+  CHECK(*gc == 1);
+  CHECK(f.dels == std::vector<std::string>{"renamed-gone"});
+  CHECK(f.cached(live));
+
   // Nothing left to do.
   f.dels.clear();
   gc = nm.collect_garbage();
