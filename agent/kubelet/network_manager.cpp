@@ -90,8 +90,7 @@ NetworkCondition NetworkManager::evaluate() {
   auto net = cni::load_network(opts_.conf_dir);
   if (!net) return not_ready(kNetworkPluginNotReady, prefix + "cni config load failed: " + net.error().message());
   if (auto s = cni_.status(net->list); !s)
-    return not_ready(kNetworkPluginNotReady, prefix + "network \"" + net->list.name + "\" (" + net->list.source +
-                                                 "): " + s.error().message());
+    return not_ready(kNetworkPluginNotReady, prefix + net->list.source + ": " + s.error().message());
   return {};
 }
 

@@ -136,7 +136,7 @@ TEST_CASE("NetworkReady follows the conf dir, the plugins' STATUS and the runtim
   f.status_error = "address pool exhausted";
   c = nm.refresh();
   CHECK_FALSE(c.ready);
-  CHECK(c.message.find("network \"podnet\"") != std::string::npos);
+  CHECK(c.message.find("Network plugin returns error: " + f.dir / "net.d/10-podnet.conflist: network \"podnet\": ") == 0);
   CHECK(c.message.find("plugin type=\"bridge\"") != std::string::npos);
   CHECK(c.message.find("address pool exhausted") != std::string::npos);
   f.status_error.clear();
