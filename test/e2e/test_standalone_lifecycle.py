@@ -289,6 +289,46 @@ class LifecycleTest(unittest.TestCase):
         wait_for(lambda: a.pod("sidecar") is None, 30, "pod removed", a)
         self.assertEqual(self.lines("log"), ["side-start", "app-start", "side-start", "app-term", "side-term"])
 
+    def test_app_waits_for_the_sidecar_startup_probe(self):
+        a = self.agent
+        # The sidecar's startup probe fails until the test creates /out/ready: after two failures it
+        # is restarted; the app starts only once the probe succeeded.
+        self.write_pod("gated", """\
+            volumes:
+            - {name: out, hostPath: {path: "{OUT}"}}
+            initContainers:
+            - name: side
+              image: {IMAGE}
+              imagePullPolicy: Never
+              restartPolicy: Always
+              volumeMounts: [{name: out, mountPath: /out}]
+              command: ["sh", "-c", "echo side >> /out/log; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+              startupProbe:
+                exec: {command: ["test", "-e", "/out/ready"]}
+                periodSeconds: 1
+                failureThreshold: 2
+            containers:
+            - name: app
+              image: {IMAGE}
+              imagePullPolicy: Never
+              volumeMounts: [{name: out, mountPath: /out}]
+              command: ["sh", "-c", "echo app >> /out/log; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+            """)
+
+        def side(p):
+            return statuses(p, "initContainerStatuses").get("side", {})
+        pod = wait_for(lambda: side(a.pod("gated")).get("restartCount", 0) >= 1 and a.pod("gated"), 30,
+                       "sidecar restarted after its startup probe failed", a)
+        self.assertNotIn("app", self.lines("log"))
+        self.assertNotIn("running", statuses(pod).get("app", {}).get("state", {}))
+        self.assertEqual(pod["status"]["phase"], "Pending")
+        self.assertIn("Container failed startup probe, will be restarted", a.log)
+        open(os.path.join(self.out, "ready"), "w").close()
+        pod = wait_for(lambda: running(a.pod("gated"), "app") and a.pod("gated"), 30, "app running", a)
+        self.assertTrue(side(pod)["started"])
+        self.assertEqual(self.lines("log")[-1], "app")
+        self.assertEqual(set(self.lines("log")[:-1]), {"side"})
+
     def test_sidecar_of_a_finished_pod_is_stopped_and_the_pod_succeeds(self):
         a = self.agent
         self.write_pod("job", """\
