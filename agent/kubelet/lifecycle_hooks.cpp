@@ -63,7 +63,8 @@ HookOutcome run_http(const HookTarget& t, const kube::HTTPGetAction& get, std::c
     return fail(fmt::format("invalid port {}", config::go_quote(get.port.is_int() ? std::to_string(get.port.int_val)
                                                                                    : get.port.str_val)));
   auto resp = http_get(req);
-  if (!resp && req.url.scheme == "https") {
+  if (!resp && req.url.scheme == "https" &&
+      resp.error().message().find("server gave HTTP response to HTTPS client") != std::string::npos) {
     // An HTTP server behind an HTTPS hook: upstream retries over plain HTTP without credentials.
     HttpGetRequest plain = req;
     plain.url.scheme = "http";

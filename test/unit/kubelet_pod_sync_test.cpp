@@ -419,6 +419,44 @@ spec:
   CHECK(logs.get().find("PreStop hook failed") == std::string::npos);
 }
 
+TEST_CASE("pod sync: an HTTPS preStop hook answered by a plain HTTP server is retried over HTTP",
+          "[kubelet][sync][hooks]") {
+  Fixture f;
+  LogCapture logs;
+  knode::testing::LoopbackHttpServer server([](const std::string&) {
+    return knode::testing::LoopbackHttpServer::reply(200);
+  });
+  std::string y = R"(apiVersion: v1
+kind: Pod
+metadata: {name: stopper}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: app
+    image: knode.local/busybox:1.36
+    imagePullPolicy: Never
+    lifecycle:
+      preStop:
+        httpGet:
+          scheme: HTTPS
+          host: 127.0.0.1
+          port: PORT
+          path: /stop
+          httpHeaders: [{name: Authorization, value: Bearer secret}]
+)";
+  y.replace(y.find("PORT"), 4, std::to_string(server.port()));
+  auto pod = pod_from_yaml(y);
+  f.syncer.sync_pod(pod, f.state);
+  CHECK(f.syncer.terminate_pod(pod.metadata.uid, &pod, f.state));
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 2);  // the TLS hello, then plain HTTP without the credentials
+  CHECK(requests[1].rfind("GET /stop HTTP/1.1\r\n", 0) == 0);
+  CHECK(requests[1].find("Authorization") == std::string::npos);
+  auto text = logs.get();
+  CHECK(text.find("HTTPS lifecycle hook got an HTTP response, retried with HTTP") != std::string::npos);
+  CHECK(text.find("PreStop hook failed") == std::string::npos);
+}
+
 TEST_CASE("pod sync: a preStop hook that cannot connect is logged and the container still stops",
           "[kubelet][sync][hooks]") {
   Fixture f;

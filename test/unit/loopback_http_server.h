@@ -1,6 +1,7 @@
 // A small HTTP server on 127.0.0.1 for unit tests of the kubelet's HTTP clients (hooks, probes,
 // URL sources): every connection gets one answer from `respond(request head)`; the request heads
-// are kept in arrival order. The port is chosen by the kernel.
+// are kept in arrival order (a TLS client gets the HTTP answer to its first bytes, as from a plain
+// HTTP server). The port is chosen by the kernel.
 //
 //   LoopbackHttpServer server([](const std::string&) { return LoopbackHttpServer::reply(500); });
 //   ... GET http://127.0.0.1:<server.port()>/ ...
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -62,7 +64,8 @@ class LoopbackHttpServer {
       if (conn < 0) return;
       std::string head;
       char chunk[2048];
-      for (ssize_t got; head.find("\r\n\r\n") == std::string::npos &&
+      // Up to the end of the head; something that is not HTTP (a TLS ClientHello) is answered at once.
+      for (ssize_t got; head.find("\r\n\r\n") == std::string::npos && (head.empty() || std::isupper(head[0])) &&
                         (got = ::recv(conn, chunk, sizeof chunk, 0)) > 0;)
         head.append(chunk, static_cast<size_t>(got));
       {
