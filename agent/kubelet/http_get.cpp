@@ -69,9 +69,11 @@ class Conn {
     if (SSL_connect(ssl_) != 1) {
       if (expired()) return Error("net/http: TLS handshake timeout");
       unsigned long e = ERR_get_error();
-      char buf[256] = "handshake failed";
-      if (e) ERR_error_string_n(e, buf, sizeof buf);
-      return Error(std::string("remote error: tls: ") + buf);
+      if (e == 0) return Error("EOF");  // closed during the handshake
+      if (ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER)
+        return Error("http: server gave HTTP response to HTTPS client");
+      const char* reason = ERR_reason_error_string(e);
+      return Error(std::string("tls: ") + (reason ? reason : "handshake failed"));
     }
     return Status::Ok();
   }

@@ -335,7 +335,8 @@ TEST_CASE("prober: httpGet with scheme HTTPS accepts a self-signed certificate",
   TinyServer plain("HTTP/1.1 200 OK");
   r = run_http_probe("127.0.0.1", plain.port, "/x", {}, std::chrono::seconds(2), "HTTPS");
   CHECK_FALSE(r.success);
-  CHECK(r.message.rfind("Get \"https://127.0.0.1:" + std::to_string(plain.port) + "/x\": ", 0) == 0);
+  CHECK(r.message == "Get \"https://127.0.0.1:" + std::to_string(plain.port) +
+                         "/x\": http: server gave HTTP response to HTTPS client");
 }
 
 TEST_CASE("prober: httpGet and HTTPS time out against a hung server; refused connections say so",
