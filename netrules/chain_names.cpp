@@ -10,7 +10,9 @@ namespace {
 std::string hash16(std::string_view input) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  EVP_Digest(input.data(), input.size(), md.data(), &len, EVP_sha256(), nullptr);
+  // Fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up again (and lock).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_Digest(input.data(), input.size(), md.data(), &len, sha256 ? sha256 : EVP_sha256(), nullptr);
   // Only 16 base32 characters (80 bits = the first 10 bytes) are needed.
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   std::string out;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "netrules/chain_names.h"
 
 namespace knode::netrules {
@@ -255,10 +257,19 @@ ServiceRuleset build_service_rules(const ServicePort& svc, const std::vector<End
     out.nat_chains.push_back(std::move(fw));
   }
 
+  // Each reachable endpoint's KUBE-SEP name, hashed once (cluster and local sets share them).
+  std::vector<std::string> reachable_names;
+  reachable_names.reserve(cat.all_reachable.size());
+  for (const Endpoint* ep : cat.all_reachable) reachable_names.push_back(endpoint_chain_name(svc.name, *ep));
   auto sep_names = [&](const std::vector<const Endpoint*>& eps) {
+    if (eps == cat.all_reachable) return reachable_names;  // the usual case: one policy in use
     std::vector<std::string> v;
     v.reserve(eps.size());
-    for (const Endpoint* ep : eps) v.push_back(endpoint_chain_name(svc.name, *ep));
+    for (const Endpoint* ep : eps) {
+      auto at = std::find(cat.all_reachable.begin(), cat.all_reachable.end(), ep);
+      v.push_back(at != cat.all_reachable.end() ? reachable_names[at - cat.all_reachable.begin()]
+                                                 : endpoint_chain_name(svc.name, *ep));
+    }
     return v;
   };
   if (uses_cluster_chain) {
@@ -274,8 +285,9 @@ ServiceRuleset build_service_rules(const ServicePort& svc, const std::vector<End
     out.nat_chains.push_back(std::move(c));
   }
 
-  for (const Endpoint* ep : cat.all_reachable) {
-    ChainRules c{endpoint_chain_name(svc.name, *ep), {}};
+  for (size_t i = 0; i < cat.all_reachable.size(); ++i) {
+    const Endpoint* ep = cat.all_reachable[i];
+    ChainRules c{std::move(reachable_names[i]), {}};
     Line masq;
     if (!large) masq.comment(name);
     masq.add({"-s", ep->ip}).jump(kMarkMasqChain);
