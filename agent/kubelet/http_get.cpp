@@ -135,6 +135,19 @@ bool dechunk(std::string_view in, std::string* out) {
 
 }  // namespace
 
+Result<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location) {
+  if (location.find("://") != std::string_view::npos) return parse_http_url(location);
+  if (location.substr(0, 2) == "//") return parse_http_url(base.scheme + ":" + std::string(location));
+  HttpUrl u = base;
+  if (!location.empty() && location[0] == '/') {
+    u.path = std::string(location);
+  } else {
+    std::string dir = base.path.substr(0, base.path.find('?'));
+    u.path = dir.substr(0, dir.rfind('/') + 1) + std::string(location);
+  }
+  return u;
+}
+
 std::string HttpUrl::str() const { return scheme + "://" + host_port(host, port) + path; }
 
 Result<HttpUrl> parse_http_url(std::string_view url) {
@@ -237,10 +250,11 @@ Result<HttpGetResponse> http_get(const HttpGetRequest& req) {
   size_t header_end = std::string::npos;
   std::optional<size_t> content_length;
   bool chunked = false;
+  std::string location;
   char buf[16384];
   for (;;) {
     if (header_end != std::string::npos && content_length && resp.size() - header_end >= *content_length) break;
-    if (req.status_only && resp.find("\r\n") != std::string::npos) break;
+    if (req.status_only && header_end != std::string::npos) break;
     ssize_t n = conn.read(buf, sizeof buf);
     if (n == 0) break;
     if (n < 0) {
@@ -257,6 +271,12 @@ Result<HttpGetResponse> http_get(const HttpGetRequest& req) {
         if (size_t cl = headers.find("\r\ncontent-length:"); cl != std::string::npos)
           content_length = std::strtoull(headers.c_str() + cl + 17, nullptr, 10);
         chunked = headers.find("\r\ntransfer-encoding: chunked") != std::string::npos;
+        if (size_t loc = headers.find("\r\nlocation:"); loc != std::string::npos) {
+          size_t start = loc + 11, end = resp.find("\r\n", start);
+          location = resp.substr(start, end - start);
+          location.erase(0, location.find_first_not_of(" \t"));
+          location.erase(location.find_last_not_of(" \t") + 1);
+        }
       }
     }
     if (header_end != std::string::npos && resp.size() - header_end > req.max_body + 4096)
@@ -266,6 +286,7 @@ Result<HttpGetResponse> http_get(const HttpGetRequest& req) {
     return Error(resp.empty() ? "EOF" : "malformed HTTP response \"" + resp.substr(0, std::min<size_t>(resp.find('\r'), 40)) + "\"");
   HttpGetResponse out;
   out.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
+  out.location = std::move(location);
   if (req.status_only) return out;
   if (header_end == std::string::npos) return Error("unexpected EOF in the response headers");
   std::string_view body(resp);

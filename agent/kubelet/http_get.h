@@ -28,15 +28,20 @@ struct HttpGetRequest {
   HttpUrl url;
   std::vector<std::pair<std::string, std::string>> headers;  // sent as given (a Host header overrides)
   std::chrono::milliseconds timeout = std::chrono::seconds(1);
-  bool status_only = false;     // stop after the status line (probes need no body)
+  bool status_only = false;     // stop after the headers (probes need no body)
   size_t max_body = 10 << 20;   // a longer body is an error
   std::string user_agent = "kube-probe/1.32";
 };
 
 struct HttpGetResponse {
   int status = 0;
-  std::string body;  // de-chunked
+  std::string body;      // de-chunked
+  std::string location;  // the Location header, if any
 };
+
+// A redirect's Location resolved against the URL that answered it (absolute, "//host/…", "/path",
+// or relative to the directory of base's path).
+Result<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location);
 
 Result<HttpGetResponse> http_get(const HttpGetRequest& req);
 

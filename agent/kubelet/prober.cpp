@@ -50,12 +50,29 @@ ProbeOutcome run_http_probe(const std::string& host, int port, const std::string
   req.url.port = port;
   req.url.path = path.empty() || path[0] != '/' ? "/" + path : path;
   for (const auto& h : headers) req.headers.emplace_back(h.name, h.value);
-  req.timeout = timeout;
   req.status_only = true;
-  auto resp = http_get(req);
-  if (!resp) return {false, "Get \"" + req.url.str() + "\": " + resp.error().message()};
-  if (resp->status >= 200 && resp->status < 400) return {true, {}};
-  return {false, "HTTP probe failed with statuscode: " + std::to_string(resp->status)};
+  // As upstream's prober: redirects to the same host are followed (at most 10), a redirect to
+  // another host ends the probe with the redirect itself (a success, logged as a warning).
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int requests = 0;; ++requests) {
+    req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (req.timeout.count() <= 0) req.timeout = std::chrono::milliseconds(1);
+    auto resp = http_get(req);
+    if (!resp) return {false, "Get \"" + req.url.str() + "\": " + resp.error().message()};
+    bool redirect = resp->status >= 300 && resp->status < 400 && !resp->location.empty();
+    if (redirect) {
+      auto next = resolve_location(req.url, resp->location);
+      if (next && next->host == req.url.host) {
+        if (requests + 1 >= 10) return {false, "Get \"" + next->str() + "\": stopped after 10 redirects"};
+        req.url = *next;
+        continue;
+      }
+      if (next && log::V(2))
+        log::infov(2, "Probe terminated redirects", "url", req.url.str(), "location", resp->location);
+    }
+    if (resp->status >= 200 && resp->status < 400) return {true, {}};
+    return {false, "HTTP probe failed with statuscode: " + std::to_string(resp->status)};
+  }
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include "agent/kubelet/http_source.h"
 #include "agent/kubelet/static_pods.h"
+#include "kubelet_test_util.h"
 
 using namespace knode;
 using namespace knode::kubelet;
@@ -40,15 +41,7 @@ struct PodServer {
   std::atomic<bool> stop{false};
   std::thread t;
   PodServer() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    listen(fd, 8);
+    fd = testing::listen_loopback(&port);
     t = std::thread([this] {
       for (;;) {
         int c = accept(fd, nullptr, nullptr);

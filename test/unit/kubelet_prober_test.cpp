@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -27,30 +28,25 @@ using namespace knode::kubelet;
 
 namespace {
 
-// A one-shot-per-connection HTTP server on 127.0.0.1 answering with a fixed status line.
+// A one-shot-per-connection HTTP server on 127.0.0.1: answers with a fixed status line, or what
+// `answer` makes of the request.
 struct TinyServer {
   int fd = -1;
   int port = 0;
   std::atomic<bool> stop{false};
-  std::string status_line;
+  std::function<std::string(const std::string& request)> answer;
   std::thread t;
-  explicit TinyServer(std::string status) : status_line(std::move(status)) {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    listen(fd, 8);
+  explicit TinyServer(std::string status)
+      : TinyServer([status](const std::string&) { return status + "\r\nContent-Length: 0\r\n\r\n"; }) {}
+  explicit TinyServer(std::function<std::string(const std::string&)> fn) : answer(std::move(fn)) {
+    fd = testing::listen_loopback(&port);
     t = std::thread([this] {
       for (;;) {
         int c = accept(fd, nullptr, nullptr);
         if (c < 0 || stop) { if (c >= 0) close(c); return; }
         char buf[2048];
-        (void)!read(c, buf, sizeof buf);
-        std::string resp = status_line + "\r\nContent-Length: 0\r\n\r\n";
+        ssize_t n = read(c, buf, sizeof buf);
+        std::string resp = answer(std::string(buf, n > 0 ? n : 0));
         (void)!write(c, resp.data(), resp.size());
         close(c);
       }
@@ -73,6 +69,33 @@ TEST_CASE("prober: httpGet success and failure by status code", "[kubelet][probe
   auto r = run_http_probe("127.0.0.1", bad.port, "/", {}, std::chrono::seconds(1));
   CHECK_FALSE(r.success);
   CHECK(r.message == "HTTP probe failed with statuscode: 503");
+}
+
+TEST_CASE("prober: httpGet follows redirects on the same host, at most 10; another host ends it", "[kubelet][probe]") {
+  std::atomic<int> loops{0};
+  TinyServer s([&](const std::string& request) {
+    std::string path = request.substr(4, request.find(' ', 4) - 4);
+    auto redirect = [](const std::string& to) { return "HTTP/1.1 302 Found\r\nLocation: " + to + "\r\nContent-Length: 0\r\n\r\n"; };
+    if (path == "/a") return redirect("/b?x=1");
+    if (path == "/b?x=1") return std::string("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+    if (path == "/rel/c") return redirect("ok");
+    if (path == "/rel/ok") return std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    if (path == "/away") return redirect("http://192.0.2.1:9/elsewhere");  // never contacted
+    if (path == "/loop") {
+      ++loops;
+      return redirect("/loop");
+    }
+    return std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  });
+  auto r = run_http_probe("127.0.0.1", s.port, "/a", {}, std::chrono::seconds(2));
+  CHECK_FALSE(r.success);
+  CHECK(r.message == "HTTP probe failed with statuscode: 500");  // the redirect target decides
+  CHECK(run_http_probe("127.0.0.1", s.port, "/rel/c", {}, std::chrono::seconds(2)).success);
+  CHECK(run_http_probe("127.0.0.1", s.port, "/away", {}, std::chrono::seconds(2)).success);
+  r = run_http_probe("127.0.0.1", s.port, "/loop", {}, std::chrono::seconds(2));
+  CHECK_FALSE(r.success);
+  CHECK(r.message == "Get \"http://127.0.0.1:" + std::to_string(s.port) + "/loop\": stopped after 10 redirects");
+  CHECK(loops == 10);
 }
 
 TEST_CASE("prober: tcpSocket connects or fails", "[kubelet][probe]") {
@@ -185,15 +208,7 @@ struct SilentServer {
   int fd = -1;
   int port = 0;
   SilentServer() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    listen(fd, 8);  // the kernel completes the handshakes; nobody reads
+    fd = testing::listen_loopback(&port);  // the kernel completes the handshakes; nobody reads
   }
   ~SilentServer() { close(fd); }
 };
@@ -219,15 +234,7 @@ struct TlsServer {
     ctx = SSL_CTX_new(TLS_server_method());
     REQUIRE(SSL_CTX_use_certificate_file(ctx, (dir + "/cert.pem").c_str(), SSL_FILETYPE_PEM) == 1);
     REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, (dir + "/key.pem").c_str(), SSL_FILETYPE_PEM) == 1);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    listen(fd, 8);
+    fd = testing::listen_loopback(&port);
     t = std::thread([this] {
       for (;;) {
         int c = accept(fd, nullptr, nullptr);

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -10,6 +13,20 @@
 #include "agent/kube/pod.h"
 
 namespace knode::kubelet::testing {
+
+// A listening TCP socket on 127.0.0.1 on a port the kernel picks (stored in *port).
+inline int listen_loopback(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  REQUIRE(listen(fd, 16) == 0);
+  return fd;
+}
 
 inline kube::Pod pod_from_yaml(const std::string& yaml, const std::string& uid = "uid-1") {
   auto p = kube::decode_pod(yaml);
