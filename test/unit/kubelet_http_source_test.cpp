@@ -1,17 +1,12 @@
 // staticPodURL: decoding a Pod or a PodList, and the source against a real HTTP server on 127.0.0.1.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <mutex>
 #include <thread>
 
 #include "agent/kubelet/http_source.h"
 #include "agent/kubelet/static_pods.h"
-#include "kubelet_test_util.h"
+#include "loopback_http_server.h"
 
 using namespace knode;
 using namespace knode::kubelet;
@@ -29,58 +24,23 @@ const char* kListJson = R"({"apiVersion":"v1","kind":"PodList","items":[
  {"metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"knode.local/busybox:1.36"}]}},
  {"metadata":{"name":"b","namespace":"kube-system"},"spec":{"containers":[{"name":"c","image":"knode.local/busybox:1.36"}]}}]})";
 
-// An HTTP/1.0-style server whose status and body the test changes; it records the last request.
+// Serves the pods document the test sets (status and body) on 127.0.0.1.
 struct PodServer {
-  int fd = -1;
-  int port = 0;
   std::mutex mu;
   int status = 200;
   std::string body;
-  std::string last_request;
-  std::atomic<int> hits{0};
-  std::atomic<bool> stop{false};
-  std::thread t;
-  PodServer() {
-    fd = testing::listen_loopback(&port);
-    t = std::thread([this] {
-      for (;;) {
-        int c = accept(fd, nullptr, nullptr);
-        if (c < 0 || stop) {
-          if (c >= 0) close(c);
-          return;
-        }
-        std::string req;
-        char buf[4096];
-        while (req.find("\r\n\r\n") == std::string::npos) {
-          ssize_t n = read(c, buf, sizeof buf);
-          if (n <= 0) break;
-          req.append(buf, n);
-        }
-        std::string resp;
-        {
-          std::lock_guard lock(mu);
-          last_request = req;
-          resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) +
-                 "\r\n\r\n" + body;
-        }
-        ++hits;
-        (void)!write(c, resp.data(), resp.size());
-        close(c);
-      }
-    });
-  }
+  knode::testing::LoopbackHttpServer http{[this](const std::string&) {
+    std::lock_guard lock(mu);
+    return knode::testing::LoopbackHttpServer::reply(status, body);
+  }};
   void set(int s, std::string b) {
     std::lock_guard lock(mu);
     status = s;
     body = std::move(b);
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/pods"; }
-  ~PodServer() {
-    stop = true;
-    shutdown(fd, SHUT_RDWR);
-    close(fd);
-    t.join();
-  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(http.port()) + "/pods"; }
+  std::string last_request() const { return http.requests().back(); }
+  size_t hits() const { return http.requests().size(); }
 };
 
 struct Deliveries {
@@ -160,12 +120,10 @@ TEST_CASE("http source: fetches, sends the headers, keeps the last good pods on 
   REQUIRE(got.size() == 1);
   CHECK(got.sets[0].size() == 1);
   std::string seen = got.sets[0][0].metadata.annotations.at("kubernetes.io/config.seen");
-  {
-    std::lock_guard lock(server.mu);
-    CHECK(server.last_request.rfind("GET /pods HTTP/1.1\r\n", 0) == 0);
-    CHECK(server.last_request.find("\r\nX-Token: abc\r\n") != std::string::npos);
-    CHECK(server.last_request.find("\r\nX-Multi: 1\r\nX-Multi: 2\r\n") != std::string::npos);
-  }
+  std::string request = server.last_request();
+  CHECK(request.rfind("GET /pods HTTP/1.1\r\n", 0) == 0);
+  CHECK(request.find("\r\nX-Token: abc\r\n") != std::string::npos);
+  CHECK(request.find("\r\nX-Multi: 1\r\nX-Multi: 2\r\n") != std::string::npos);
   // Unchanged body: nothing delivered.
   REQUIRE(src.fetch().ok());
   CHECK(got.size() == 1);
@@ -203,7 +161,7 @@ TEST_CASE("http source: refetches every httpCheckFrequency; a server that is dow
   int closed_port;
   {
     PodServer gone;
-    closed_port = gone.port;
+    closed_port = gone.http.port();
   }
   std::string down_url = "http://127.0.0.1:" + std::to_string(closed_port) + "/x";
   HttpPodSource down({.url = down_url, .node_name = "n"}, [](std::vector<kube::Pod>) { FAIL("delivered"); });
@@ -226,5 +184,5 @@ TEST_CASE("http source: refetches every httpCheckFrequency; a server that is dow
   src.stop();
   REQUIRE(got.size() == 2);
   CHECK(got.sets[1].size() == 2);
-  CHECK(server.hits >= 2);
+  CHECK(server.hits() >= 2);
 }

@@ -22,58 +22,34 @@
 #include "cri/fake_runtime.h"
 #include "cri/types.h"
 #include "kubelet_test_util.h"
+#include "loopback_http_server.h"
 
 using namespace knode;
 using namespace knode::kubelet;
 
 namespace {
 
-// A one-shot-per-connection HTTP server on 127.0.0.1: answers with a fixed status line, or what
-// `answer` makes of the request.
-struct TinyServer {
-  int fd = -1;
-  int port = 0;
-  std::atomic<bool> stop{false};
-  std::function<std::string(const std::string& request)> answer;
-  std::thread t;
-  explicit TinyServer(std::string status)
-      : TinyServer([status](const std::string&) { return status + "\r\nContent-Length: 0\r\n\r\n"; }) {}
-  explicit TinyServer(std::function<std::string(const std::string&)> fn) : answer(std::move(fn)) {
-    fd = testing::listen_loopback(&port);
-    t = std::thread([this] {
-      for (;;) {
-        int c = accept(fd, nullptr, nullptr);
-        if (c < 0 || stop) { if (c >= 0) close(c); return; }
-        char buf[2048];
-        ssize_t n = read(c, buf, sizeof buf);
-        std::string resp = answer(std::string(buf, n > 0 ? n : 0));
-        (void)!write(c, resp.data(), resp.size());
-        close(c);
-      }
-    });
-  }
-  ~TinyServer() {
-    stop = true;
-    shutdown(fd, SHUT_RDWR);
-    close(fd);
-    t.join();
-  }
-};
+using knode::testing::LoopbackHttpServer;
+
+// Every request answered with `code`.
+LoopbackHttpServer::Responder answer(int code) {
+  return [code](const std::string&) { return LoopbackHttpServer::reply(code); };
+}
 
 }  // namespace
 
 TEST_CASE("prober: httpGet success and failure by status code", "[kubelet][probe]") {
-  TinyServer ok("HTTP/1.1 200 OK");
-  CHECK(run_http_probe("127.0.0.1", ok.port, "/healthz", {}, std::chrono::seconds(1)).success);
-  TinyServer bad("HTTP/1.1 503 Service Unavailable");
-  auto r = run_http_probe("127.0.0.1", bad.port, "/", {}, std::chrono::seconds(1));
+  LoopbackHttpServer ok(answer(200));
+  CHECK(run_http_probe("127.0.0.1", ok.port(), "/healthz", {}, std::chrono::seconds(1)).success);
+  LoopbackHttpServer bad(answer(503));
+  auto r = run_http_probe("127.0.0.1", bad.port(), "/", {}, std::chrono::seconds(1));
   CHECK_FALSE(r.success);
   CHECK(r.message == "HTTP probe failed with statuscode: 503");
 }
 
 TEST_CASE("prober: httpGet follows redirects on the same host, at most 10; another host ends it", "[kubelet][probe]") {
   std::atomic<int> loops{0};
-  TinyServer s([&](const std::string& request) {
+  LoopbackHttpServer s([&](const std::string& request) {
     std::string path = request.substr(4, request.find(' ', 4) - 4);
     auto redirect = [](const std::string& to) { return "HTTP/1.1 302 Found\r\nLocation: " + to + "\r\nContent-Length: 0\r\n\r\n"; };
     if (path == "/a") return redirect("/b?x=1");
@@ -87,24 +63,24 @@ TEST_CASE("prober: httpGet follows redirects on the same host, at most 10; anoth
     }
     return std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
   });
-  auto r = run_http_probe("127.0.0.1", s.port, "/a", {}, std::chrono::seconds(2));
+  auto r = run_http_probe("127.0.0.1", s.port(), "/a", {}, std::chrono::seconds(2));
   CHECK_FALSE(r.success);
   CHECK(r.message == "HTTP probe failed with statuscode: 500");  // the redirect target decides
-  CHECK(run_http_probe("127.0.0.1", s.port, "/rel/c", {}, std::chrono::seconds(2)).success);
-  CHECK(run_http_probe("127.0.0.1", s.port, "/away", {}, std::chrono::seconds(2)).success);
-  r = run_http_probe("127.0.0.1", s.port, "/loop", {}, std::chrono::seconds(2));
+  CHECK(run_http_probe("127.0.0.1", s.port(), "/rel/c", {}, std::chrono::seconds(2)).success);
+  CHECK(run_http_probe("127.0.0.1", s.port(), "/away", {}, std::chrono::seconds(2)).success);
+  r = run_http_probe("127.0.0.1", s.port(), "/loop", {}, std::chrono::seconds(2));
   CHECK_FALSE(r.success);
-  CHECK(r.message == "Get \"http://127.0.0.1:" + std::to_string(s.port) + "/loop\": stopped after 10 redirects");
+  CHECK(r.message == "Get \"http://127.0.0.1:" + std::to_string(s.port()) + "/loop\": stopped after 10 redirects");
   CHECK(loops == 10);
 }
 
 TEST_CASE("prober: tcpSocket connects or fails", "[kubelet][probe]") {
-  TinyServer s("HTTP/1.1 200 OK");
-  CHECK(run_tcp_probe("127.0.0.1", s.port, std::chrono::seconds(1)).success);
-  int closed_port = s.port;
+  LoopbackHttpServer s(answer(200));
+  CHECK(run_tcp_probe("127.0.0.1", s.port(), std::chrono::seconds(1)).success);
+  int closed_port = s.port();
   {
-    TinyServer other("HTTP/1.1 200 OK");
-    closed_port = other.port;
+    LoopbackHttpServer other(answer(200));
+    closed_port = other.port();
   }
   CHECK_FALSE(run_tcp_probe("127.0.0.1", closed_port, std::chrono::seconds(1)).success);
 }
@@ -127,7 +103,7 @@ TEST_CASE("prober: exec readiness turns the container ready; liveness failure is
   std::atomic<int> changes{0};
   ProbeManager pm(rt, [&](const std::string&) { ++changes; }, 1);
   pm.start();
-  auto pod = testing::pod_from_yaml(R"(apiVersion: v1
+  auto pod = kubelet::testing::pod_from_yaml(R"(apiVersion: v1
 kind: Pod
 metadata: {name: p}
 spec:
@@ -208,7 +184,7 @@ struct SilentServer {
   int fd = -1;
   int port = 0;
   SilentServer() {
-    fd = testing::listen_loopback(&port);  // the kernel completes the handshakes; nobody reads
+    fd = kubelet::testing::listen_loopback(&port);  // the kernel completes the handshakes; nobody reads
   }
   ~SilentServer() { close(fd); }
 };
@@ -234,7 +210,7 @@ struct TlsServer {
     ctx = SSL_CTX_new(TLS_server_method());
     REQUIRE(SSL_CTX_use_certificate_file(ctx, (dir + "/cert.pem").c_str(), SSL_FILETYPE_PEM) == 1);
     REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, (dir + "/key.pem").c_str(), SSL_FILETYPE_PEM) == 1);
-    fd = testing::listen_loopback(&port);
+    fd = kubelet::testing::listen_loopback(&port);
     t = std::thread([this] {
       for (;;) {
         int c = accept(fd, nullptr, nullptr);
@@ -339,10 +315,10 @@ TEST_CASE("prober: httpGet with scheme HTTPS accepts a self-signed certificate",
   // Plain HTTP against the TLS port, and TLS against a plain HTTP server: both fail, saying why.
   r = run_http_probe("127.0.0.1", ok.port, "/", {}, std::chrono::seconds(2), "HTTP");
   CHECK_FALSE(r.success);
-  TinyServer plain("HTTP/1.1 200 OK");
-  r = run_http_probe("127.0.0.1", plain.port, "/x", {}, std::chrono::seconds(2), "HTTPS");
+  LoopbackHttpServer plain(answer(200));
+  r = run_http_probe("127.0.0.1", plain.port(), "/x", {}, std::chrono::seconds(2), "HTTPS");
   CHECK_FALSE(r.success);
-  CHECK(r.message == "Get \"https://127.0.0.1:" + std::to_string(plain.port) +
+  CHECK(r.message == "Get \"https://127.0.0.1:" + std::to_string(plain.port()) +
                          "/x\": http: server gave HTTP response to HTTPS client");
 }
 
@@ -381,7 +357,7 @@ TEST_CASE("prober: a grpc probe drives readiness through the manager", "[kubelet
   std::atomic<int> changes{0};
   ProbeManager pm(rt, [&](const std::string&) { ++changes; }, 1);
   pm.start();
-  auto pod = testing::pod_from_yaml(R"(apiVersion: v1
+  auto pod = kubelet::testing::pod_from_yaml(R"(apiVersion: v1
 kind: Pod
 metadata: {name: g}
 spec:
@@ -410,7 +386,7 @@ spec:
 TEST_CASE("prober: latency of one gRPC, HTTPS and HTTP probe on loopback", "[.probe-bench]") {
   HealthServer g(true);
   TlsServer tls("HTTP/1.1 200 OK");
-  TinyServer plain("HTTP/1.1 200 OK");
+  LoopbackHttpServer plain(answer(200));
   auto p50 = [](auto fn) {
     std::vector<double> ms;
     for (int i = 0; i < 200; ++i) {
@@ -423,6 +399,6 @@ TEST_CASE("prober: latency of one gRPC, HTTPS and HTTP probe on loopback", "[.pr
   };
   double grpc = p50([&] { return run_grpc_probe("127.0.0.1", g.port, "", std::chrono::seconds(2)); });
   double https = p50([&] { return run_http_probe("127.0.0.1", tls.port, "/", {}, std::chrono::seconds(2), "HTTPS"); });
-  double http = p50([&] { return run_http_probe("127.0.0.1", plain.port, "/", {}, std::chrono::seconds(2)); });
+  double http = p50([&] { return run_http_probe("127.0.0.1", plain.port(), "/", {}, std::chrono::seconds(2)); });
   std::printf("probe p50 over 200 runs: grpc %.2f ms, https %.2f ms, http %.2f ms\n", grpc, https, http);
 }
