@@ -72,6 +72,11 @@ Result<std::optional<std::vector<std::string>>> IptablesRestoreBackend::list_cha
   return std::optional<std::vector<std::string>>(std::move(rules));
 }
 
+bool IptablesRestoreBackend::present() {
+  auto r = list_chain("nat", "POSTROUTING");
+  return r && r->has_value();
+}
+
 namespace {
 bool has_kubelet_canary(std::string_view save) {
   static const std::regex re("(^|\n):(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY) ");

@@ -29,6 +29,9 @@ class IptablesRestoreBackend final : public Backend {
   Result<std::optional<std::vector<std::string>>> list_chain(std::string_view table,
                                                              std::string_view chain) override;
   const IptablesBackendOptions& options() const { return options_; }
+  // Whether this family's iptables works here (its nat POSTROUTING chain can be listed), as
+  // upstream's dual-stack detection checks each family.
+  bool present();
 
  private:
   std::string tool(std::string_view base) const;  // e.g. "iptables-nft-restore"

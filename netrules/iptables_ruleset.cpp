@@ -40,22 +40,6 @@ std::vector<std::string>& shared(ServiceRuleset& r, SharedChain c) {
   return r.shared[static_cast<size_t>(c)];
 }
 
-bool cidr_contains(const std::string& cidr, const std::string& ip) {
-  if (ip.empty() || is_ipv6(ip) || is_ipv6(cidr)) return false;
-  auto parse = [](const std::string& s, uint32_t& out) {
-    unsigned a, b, c, d;
-    if (std::sscanf(s.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) != 4) return false;
-    out = (a << 24) | (b << 16) | (c << 8) | d;
-    return true;
-  };
-  auto slash = cidr.find('/');
-  int bits = slash == std::string::npos ? 32 : std::atoi(cidr.c_str() + slash + 1);
-  uint32_t net, addr;
-  if (!parse(cidr.substr(0, slash), net) || !parse(ip, addr)) return false;
-  uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (net & mask) == (addr & mask);
-}
-
 void write_service_to_endpoint_rules(ChainRules& chain, const std::string& svc_name,
                                      const ServicePort& svc,
                                      const std::vector<const Endpoint*>& endpoints,

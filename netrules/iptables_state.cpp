@@ -231,7 +231,8 @@ std::string canonical_rule(const ParsedRule& r) {
     for (const auto& o : m.options) {
       RuleOption c = o;
       if (m.module == "recent" && (c.name == "--rsource" ||
-                                   (c.name == "--mask" && c.arg() == "255.255.255.255")))
+                                   (c.name == "--mask" && (c.arg() == "255.255.255.255" ||
+                                                             c.arg() == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))))
         continue;
       if (m.module == "statistic" && c.name == "--probability" && !c.args.empty()) {
         double p = std::strtod(c.args[0].c_str(), nullptr);
@@ -263,7 +264,6 @@ std::string canonical_rule(const ParsedRule& r) {
     out += r.is_goto ? "-g " : "-j ";
     out += r.target;
     std::vector<std::string> opts;
-    bool has_reject_with = false;
     for (const auto& o : r.target_options) {
       RuleOption c = o;
       if (r.target == "MARK" && !c.args.empty()) {
@@ -281,10 +281,13 @@ std::string canonical_rule(const ParsedRule& r) {
           c.args[0] = normalize_mark(v);
         }
       }
-      if (c.name == "--reject-with") has_reject_with = true;
+      // The default ICMP type of each family (what iptables-save / ip6tables-save print for a
+      // bare `-j REJECT`) is left out, so both forms compare equal in either family.
+      if (r.target == "REJECT" && c.name == "--reject-with" &&
+          (c.arg() == "icmp-port-unreachable" || c.arg() == "icmp6-port-unreachable"))
+        continue;
       opts.push_back(option_text(c));
     }
-    if (r.target == "REJECT" && !has_reject_with) opts.push_back("--reject-with icmp-port-unreachable");
     std::sort(opts.begin(), opts.end());
     for (const auto& o : opts) out += " " + o;
   }

@@ -1,8 +1,11 @@
 #include "netrules/model.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace knode::netrules {
 
@@ -52,6 +55,30 @@ bool ServicePort::uses_local_endpoints() const {
 }
 
 bool is_ipv6(const std::string& ip) { return ip.find(':') != std::string::npos; }
+
+IPFamily family_of(const std::string& ip_or_cidr) {
+  return is_ipv6(ip_or_cidr.substr(0, ip_or_cidr.find('/'))) ? IPFamily::IPv6 : IPFamily::IPv4;
+}
+
+const char* family_name(IPFamily f) { return f == IPFamily::IPv6 ? "IPv6" : "IPv4"; }
+
+bool cidr_contains(const std::string& cidr, const std::string& ip) {
+  auto slash = cidr.find('/');
+  std::string net = cidr.substr(0, slash);
+  int bits = slash == std::string::npos ? -1 : std::atoi(cidr.c_str() + slash + 1);
+  unsigned char a[16], b[16];
+  int len;
+  if (inet_pton(AF_INET, net.c_str(), a) == 1 && inet_pton(AF_INET, ip.c_str(), b) == 1) len = 4;
+  else if (inet_pton(AF_INET6, net.c_str(), a) == 1 && inet_pton(AF_INET6, ip.c_str(), b) == 1) len = 16;
+  else return false;
+  if (bits < 0) bits = len * 8;
+  if (bits > len * 8) return false;
+  for (int i = 0; i < len && bits > 0; ++i, bits -= 8) {
+    unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
+    if ((a[i] & mask) != (b[i] & mask)) return false;
+  }
+  return true;
+}
 
 std::string Endpoint::str() const {
   if (is_ipv6(ip)) return fmt::format("[{}]:{}", ip, port);

@@ -121,5 +121,11 @@ struct CategorizedEndpoints {
 CategorizedEndpoints categorize_endpoints(const ServicePort& svc, const std::vector<Endpoint>& eps);
 
 bool is_ipv6(const std::string& ip);
+// The family of an address or CIDR ("fd00::/64" is IPv6).
+IPFamily family_of(const std::string& ip_or_cidr);
+const char* family_name(IPFamily f);  // "IPv4", "IPv6" (also EndpointSlice addressType)
+// "10.0.0.0/8" contains "10.1.2.3", "fd00::/64" contains "fd00::5"; a bare address is /32 or
+// /128; false for malformed input or mixed families.
+bool cidr_contains(const std::string& cidr, const std::string& ip);
 
 }  // namespace knode::netrules

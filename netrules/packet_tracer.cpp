@@ -7,22 +7,8 @@
 namespace knode::netrules {
 namespace {
 
-bool parse_v4(const std::string& s, uint32_t& out) {
-  unsigned a, b, c, d;
-  char tail;
-  if (std::sscanf(s.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4) return false;
-  out = (a << 24) | (b << 16) | (c << 8) | d;
-  return true;
-}
-
 bool in_cidr(const std::string& ip, const std::string& cidr) {
-  auto slash = cidr.find('/');
-  std::string net_s = cidr.substr(0, slash);
-  int bits = slash == std::string::npos ? 32 : std::atoi(cidr.c_str() + slash + 1);
-  uint32_t net, addr;
-  if (!parse_v4(net_s, net) || !parse_v4(ip, addr)) return ip == net_s;
-  uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (net & mask) == (addr & mask);
+  return cidr_contains(cidr, ip) || ip == cidr.substr(0, cidr.find('/'));
 }
 
 bool port_in(int port, const std::string& spec) {
@@ -53,7 +39,7 @@ class Run {
       : st_(st), parsed_(parsed), local_(local), pkt_(pkt) {}
 
   bool is_local(const std::string& ip) const {
-    if (in_cidr(ip, "127.0.0.0/8")) return true;
+    if (in_cidr(ip, "127.0.0.0/8") || ip == "::1") return true;
     for (const auto& l : local_)
       if (l == ip) return true;
     return false;
@@ -72,7 +58,13 @@ class Run {
       const std::string& tg = r.target;
       if (tg == "ACCEPT") return Verdict::Accept;
       if (tg == "DROP") return Verdict::Drop;
-      if (tg == "REJECT") return Verdict::Reject;
+      if (tg == "REJECT") {
+        // What the kernel answers with: --reject-with, else the family's port unreachable.
+        const RuleOption* with = r.target_option("--reject-with");
+        s.path.reject_with = with ? with->arg()
+                                  : is_ipv6(s.dst) ? "icmp6-port-unreachable" : "icmp-port-unreachable";
+        return Verdict::Reject;
+      }
       if (tg == "RETURN") return Verdict::Continue;
       if (tg == "DNAT") {
         const RuleOption* to = r.target_option("--to-destination");

@@ -34,6 +34,7 @@ struct TracePath {
   std::string dnat;               // "ip:port" when DNATed
   bool masquerade = false;        // masqueraded in POSTROUTING
   std::string verdict;            // "ACCEPT", "DROP" or "REJECT" (filter; nat never drops here)
+  std::string reject_with;        // for REJECT: the ICMP answer, e.g. "icmp6-port-unreachable"
   std::vector<std::string> recent_set;  // `-m recent --set` lists it was added to
   std::vector<std::string> chains;      // chains entered, in order
 };
@@ -49,7 +50,7 @@ struct TraceResult {
 
 class PacketTracer {
  public:
-  // local_ips: addresses of the node (addrtype LOCAL); 127.0.0.0/8 is always local.
+  // local_ips: addresses of the node (addrtype LOCAL); 127.0.0.0/8 and ::1 are always local.
   PacketTracer(const IptablesState& state, std::vector<std::string> local_ips);
   TraceResult trace(const Packet& packet) const;
 

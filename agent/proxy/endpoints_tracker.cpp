@@ -51,7 +51,6 @@ netrules::Protocol protocol_of(const std::optional<std::string>& p) {
   return netrules::Protocol::TCP;
 }
 
-const char* family_name(netrules::IPFamily f) { return f == netrules::IPFamily::IPv6 ? "IPv6" : "IPv4"; }
 
 // Identifies a merged endpoints view (0 is kept for "none").
 uint64_t endpoints_digest(const EndpointsMap& m) {
@@ -138,7 +137,7 @@ EndpointsMap merge_slices(const std::map<std::string, kube::EndpointSlice>& slic
   TopologyTable topology;
   NamespacedName svc;
   for (const auto& [name, s] : slices) {
-    if (s.address_type != family_name(family)) continue;
+    if (s.address_type != netrules::family_name(family)) continue;
     svc = {s.metadata.namespace_, s.service_name()};
     tracked[name] = track_slice(s, node_name, topology);
   }
@@ -157,7 +156,7 @@ bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kub
     if (it != current->metadata.annotations.end()) trigger = parse_rfc3339(it->second);
   }
   std::lock_guard lk(mu_);
-  if (any->address_type != family_name(family_)) return false;
+  if (any->address_type != netrules::family_name(family_)) return false;
   auto& slices = slices_[nsn];
   // A slice may move between services only by being recreated; the previous object's service
   // is the same as the current one's.

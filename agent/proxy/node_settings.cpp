@@ -11,9 +11,7 @@
 namespace knode::proxy {
 namespace {
 
-bool of_family(const std::string& s, netrules::IPFamily f) {
-  return netrules::is_ipv6(s.substr(0, s.find('/'))) == (f == netrules::IPFamily::IPv6);
-}
+bool of_family(const std::string& s, netrules::IPFamily f) { return netrules::family_of(s) == f; }
 
 std::vector<std::string> split_comma(const std::string& s) {
   std::vector<std::string> out;
@@ -26,23 +24,7 @@ std::vector<std::string> split_comma(const std::string& s) {
 
 }  // namespace
 
-bool cidr_contains(const std::string& cidr, const std::string& ip) {
-  auto slash = cidr.find('/');
-  std::string net = cidr.substr(0, slash);
-  int bits = slash == std::string::npos ? -1 : std::atoi(cidr.c_str() + slash + 1);
-  unsigned char a[16], b[16];
-  int len;
-  if (inet_pton(AF_INET, net.c_str(), a) == 1 && inet_pton(AF_INET, ip.c_str(), b) == 1) len = 4;
-  else if (inet_pton(AF_INET6, net.c_str(), a) == 1 && inet_pton(AF_INET6, ip.c_str(), b) == 1) len = 16;
-  else return false;
-  if (bits < 0) bits = len * 8;
-  if (bits > len * 8) return false;
-  for (int i = 0; i < len && bits > 0; ++i, bits -= 8) {
-    unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
-    if ((a[i] & mask) != (b[i] & mask)) return false;
-  }
-  return true;
-}
+bool cidr_contains(const std::string& cidr, const std::string& ip) { return netrules::cidr_contains(cidr, ip); }
 
 std::vector<std::string> local_interface_addresses() {
   std::vector<std::string> out;
@@ -77,6 +59,24 @@ std::string node_ip(const NodeSettingsConfig& c, const kube::Node* node) {
     for (const auto& a : node->status.addresses)
       if (a.type == type && of_family(a.address, c.family)) return a.address;
   return {};
+}
+
+netrules::IPFamily primary_family(const std::string& bind_address, const kube::Node* node) {
+  if (!bind_address.empty() && bind_address != "0.0.0.0" && bind_address != "::")
+    return netrules::family_of(bind_address);
+  if (node)
+    for (const char* type : {"InternalIP", "ExternalIP"})
+      for (const auto& a : node->status.addresses)
+        if (a.type == type && !a.address.empty()) return netrules::family_of(a.address);
+  return netrules::IPFamily::IPv4;
+}
+
+std::vector<netrules::IPFamily> proxy_families(netrules::IPFamily primary, bool primary_supported,
+                                               bool other_supported) {
+  const auto other = primary == netrules::IPFamily::IPv4 ? netrules::IPFamily::IPv6 : netrules::IPFamily::IPv4;
+  if (!primary_supported) return {};
+  if (other_supported) return {primary, other};
+  return {primary};
 }
 
 Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, const kube::Node* node,

@@ -37,6 +37,16 @@ Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, 
 // The node's primary IP of the family: bind address, else InternalIP, else ExternalIP ("" if none).
 std::string node_ip(const NodeSettingsConfig& c, const kube::Node* node);
 
+// The node's primary IP family, as upstream detects it: a non-zero bind address, else the Node's
+// first InternalIP (then ExternalIP); IPv4 when neither is known (upstream assumes 127.0.0.1).
+netrules::IPFamily primary_family(const std::string& bind_address, const kube::Node* node);
+
+// The families to run a proxier for, primary first, as upstream decides it: both when both
+// families' iptables work (dual-stack), the primary alone when only it works, none (an error:
+// "no support for primary IP family") when the primary's iptables does not work.
+std::vector<netrules::IPFamily> proxy_families(netrules::IPFamily primary, bool primary_supported,
+                                               bool other_supported);
+
 // The IPs on this network namespace's interfaces (getifaddrs), both families.
 std::vector<std::string> local_interface_addresses();
 

@@ -12,10 +12,7 @@ std::optional<netrules::Protocol> parse_protocol(const std::string& p) {
   return std::nullopt;
 }
 
-bool family_of(const std::string& ip, netrules::IPFamily f) {
-  std::string s = ip.substr(0, ip.find('/'));
-  return netrules::is_ipv6(s) == (f == netrules::IPFamily::IPv6);
-}
+bool family_of(const std::string& ip, netrules::IPFamily f) { return netrules::family_of(ip) == f; }
 
 std::string trim(std::string s) {
   auto b = s.find_first_not_of(" \t");
@@ -106,13 +103,16 @@ bool ServiceChangeTracker::update(const kube::Service* previous, const kube::Ser
   const kube::Service* any = current ? current : previous;
   if (!any) return false;
   NamespacedName nsn{any->metadata.namespace_, any->metadata.name};
+  ServicePortMap ports = current ? service_ports(*current, family_) : ServicePortMap{};
   std::lock_guard lk(mu_);
   auto it = changes_.find(nsn);
   if (it == changes_.end()) {
-    it = changes_.emplace(nsn, ServiceChange{}).first;
-    if (previous) it->second.previous = service_ports(*previous, family_);
+    // The change starts from what the last checkout reported, not from the informer's previous
+    // object: the proxy's cache keeps only the metadata of each Service.
+    auto rep = reported_.find(nsn);
+    it = changes_.emplace(nsn, ServiceChange{rep == reported_.end() ? ServicePortMap{} : rep->second, {}}).first;
   }
-  it->second.current = current ? service_ports(*current, family_) : ServicePortMap{};
+  it->second.current = std::move(ports);
   if (it->second.previous == it->second.current) {
     changes_.erase(it);
     return false;
@@ -122,6 +122,10 @@ bool ServiceChangeTracker::update(const kube::Service* previous, const kube::Ser
 
 std::map<NamespacedName, ServiceChange> ServiceChangeTracker::checkout() {
   std::lock_guard lk(mu_);
+  for (const auto& [nsn, ch] : changes_) {
+    if (ch.current.empty()) reported_.erase(nsn);
+    else reported_[nsn] = ch.current;
+  }
   return std::exchange(changes_, {});
 }
 
