@@ -27,6 +27,7 @@
 #include "agent/proxy/bounded_runner.h"
 #include "agent/proxy/cleanup.h"
 #include "agent/proxy/http_server.h"
+#include "agent/proxy/meta_proxier.h"
 #include "agent/proxy/metrics.h"
 #include "agent/proxy/node_settings.h"
 #include "agent/proxy/proxier.h"
@@ -125,6 +126,39 @@ std::string configz_json(const std::string& effective_yaml) {
 
 proxy::Duration to_duration(config::Duration d) { return std::chrono::nanoseconds(d.ns); }
 
+// The primary IP family as upstream's detectNodeIPs finds it: a non-zero bind address decides;
+// else this node's first InternalIP/ExternalIP, asked for with upstream's backoff (1 s doubling,
+// 6 tries); IPv4 (upstream assumes 127.0.0.1) when the Node has no address.
+netrules::IPFamily detect_primary_family(kube::Client& client, const std::string& bind_address,
+                                         const std::string& hostname) {
+  if (!bind_address.empty() && bind_address != "0.0.0.0" && bind_address != "::")
+    return proxy::primary_family(bind_address, nullptr);
+  auto delay = 1s;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(delay);
+      delay *= 2;
+    }
+    auto got = client.get("/api/v1/nodes/" + hostname);
+    if (!got) {
+      log::error("Failed to retrieve node info", got.error().to_error(), "node", hostname);
+      continue;
+    }
+    auto node = kube::decode_node(*got);
+    if (!node) {
+      log::error("Failed to retrieve node info", node.error(), "node", hostname);
+      continue;
+    }
+    if (!node->status.addresses.empty()) {
+      log::info("Successfully retrieved node IP(s)", "node", hostname);
+      return proxy::primary_family("", &*node);
+    }
+    log::error_msg("Failed to retrieve node IPs: host IP unknown", "node", hostname);
+  }
+  log::info("Can't determine this node's IP, assuming loopback; if this is incorrect, please set the --bind-address flag");
+  return netrules::IPFamily::IPv4;
+}
+
 }  // namespace
 
 int proxy_main(const std::vector<std::string>& args) {
@@ -169,9 +203,7 @@ int proxy_main(const std::vector<std::string>& args) {
 
   // ---- node-level settings and the kernel side
   const std::string hostname = node_hostname(cfg);
-  const auto family = netrules::IPFamily::IPv4;
-  proxy::NodeSettingsConfig node_cfg{
-      .family = family,
+  proxy::NodeSettingsConfig node_cfg{  // .family: the primary family, set once the API told it
       .masquerade_bit = cfg.masquerade_bit(),
       .masquerade_all = cfg.masquerade_all(),
       .detect_local_mode = cfg.detect_local_mode,
@@ -217,16 +249,36 @@ int proxy_main(const std::vector<std::string>& args) {
     return 1;
   }
 
-  // ---- rules
-  std::unique_ptr<netrules::Backend> backend;
-  if (o.dry_run) {
-    backend = std::make_unique<netrules::FakeBackend>();
-  } else {
-    auto mode = netrules::detect_iptables_mode(family);
-    log::info("Using iptables", "flavour", netrules::iptables_mode_name(mode));
-    backend = std::make_unique<netrules::IptablesRestoreBackend>(netrules::IptablesBackendOptions{.mode = mode, .family = family});
+  // ---- rules: one proxier per IP family the node runs (upstream's dual-stack detection: the
+  // primary family's iptables must work; the other family is added when its iptables works too)
+  const netrules::IPFamily primary = detect_primary_family(**client, cfg.bind_address, hostname);
+  node_cfg.family = primary;
+  const netrules::IPFamily secondary =
+      primary == netrules::IPFamily::IPv4 ? netrules::IPFamily::IPv6 : netrules::IPFamily::IPv4;
+  std::vector<std::unique_ptr<netrules::IptablesRestoreBackend>> real;
+  for (auto f : {primary, secondary}) {
+    auto mode = netrules::detect_iptables_mode(f);
+    real.push_back(std::make_unique<netrules::IptablesRestoreBackend>(netrules::IptablesBackendOptions{.mode = mode, .family = f}));
   }
-  netrules::IptablesSyncer syncer(*backend, netrules::NodeSettings{});
+  const std::vector<netrules::IPFamily> families = proxy::proxy_families(primary, o.dry_run || real[0]->present(), real[1]->present());
+  if (families.empty()) {
+    log::error_msg("No support for primary IP family", "ipFamily", netrules::family_name(primary));
+    return 1;
+  }
+  if (families.size() == 2) log::info("kube-proxy running in dual-stack mode", "primary ipFamily", netrules::family_name(primary));
+  else log::info("kube-proxy running in single-stack mode", "ipFamily", netrules::family_name(primary));
+  std::vector<std::unique_ptr<netrules::Backend>> backends;
+  std::vector<std::unique_ptr<netrules::IptablesSyncer>> syncers;
+  for (size_t i = 0; i < families.size(); ++i) {
+    if (o.dry_run) {
+      backends.push_back(std::make_unique<netrules::FakeBackend>());
+    } else {
+      log::info("Using iptables", "ipFamily", netrules::family_name(families[i]), "flavour",
+                netrules::iptables_mode_name(real[i]->options().mode));
+      backends.push_back(std::move(real[i]));
+    }
+    syncers.push_back(std::make_unique<netrules::IptablesSyncer>(*backends.back(), netrules::NodeSettings{.family = families[i]}));
+  }
   proxy::SystemClock clock;
   const proxy::Duration sync_period = to_duration(cfg.sync_period());
   proxy::ProxierHealth health(clock, 2 * sync_period);
@@ -234,14 +286,22 @@ int proxy_main(const std::vector<std::string>& args) {
   const kube::Informer* node_informer = nullptr;  // set below, read only by syncs
   proxy::HealthCheckAddresses health_check_addresses;
   if (!node_cfg.node_port_addresses.empty())
-    health_check_addresses = [&node_cfg, &node_informer]() -> Result<std::optional<std::vector<std::string>>> {
+    health_check_addresses = [&node_cfg, &node_informer, &families]() -> Result<std::optional<std::vector<std::string>>> {
       std::optional<kube::Node> node;
       if (node_informer)
         for (const auto& obj : node_informer->store().list())
           if (auto n = kube::decode_node(*obj)) node = std::move(*n);
-      auto s = proxy::build_node_settings(node_cfg, node ? &*node : nullptr, proxy::local_interface_addresses());
-      if (!s) return s.error();
-      return proxy::health_check_ips(*s);
+      std::vector<std::string> ips;  // each family's NodePort addresses
+      for (auto f : families) {
+        proxy::NodeSettingsConfig c = node_cfg;
+        c.family = f;
+        auto s = proxy::build_node_settings(c, node ? &*node : nullptr, proxy::local_interface_addresses());
+        if (!s) return s.error();
+        auto these = proxy::health_check_ips(*s);
+        if (!these) return std::optional<std::vector<std::string>>();
+        ips.insert(ips.end(), these->begin(), these->end());
+      }
+      return std::optional<std::vector<std::string>>(std::move(ips));
     };
   // Events, as upstream's kube-proxy records them (events.k8s.io/v1, controller "kube-proxy").
   std::unique_ptr<kube::EventRecorder> recorder;
@@ -261,9 +321,11 @@ int proxy_main(const std::vector<std::string>& args) {
                                        nsn.str(), port, error));
         });
   netrules::ConntrackCleaner conntrack;
-  proxy::Proxier proxier(
-      proxy::ProxierOptions{.hostname = hostname, .node = node_cfg, .sync_period = sync_period},
-      proxy::ProxierDeps{.syncer = syncer, .clock = clock, .health = &health, .metrics = &metrics,
+  std::vector<netrules::IptablesSyncer*> syncer_ptrs;
+  for (auto& sy : syncers) syncer_ptrs.push_back(sy.get());
+  proxy::MetaProxier proxier(
+      proxy::ProxierOptions{.hostname = hostname, .node = node_cfg, .sync_period = sync_period}, families, syncer_ptrs,
+      proxy::ProxierDeps{.syncer = *syncers[0], .clock = clock, .health = &health, .metrics = &metrics,
                          .service_health = service_health.get(),
                          .conntrack = o.dry_run ? std::function<Status(const netrules::ConntrackCleanup&)>()
                                                 : [&conntrack](const netrules::ConntrackCleanup& c) { return conntrack.run(c); }});
@@ -335,11 +397,16 @@ int proxy_main(const std::vector<std::string>& args) {
 
   // ---- informers
   const std::string no_proxy_selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
+  // The caches keep only what the handlers read of an update's old object or of a deletion a relist
+  // noticed (namespace, name; a slice's service and address type): the trackers hold the rest in
+  // their own compact form.
   kube::Informer services(*client, {.reflector = {.name = "services", .path = "/api/v1/services",
-                                                  .label_selector = no_proxy_selector}});
+                                                  .label_selector = no_proxy_selector},
+                                    .retain = kube::retain_metadata({})});
   kube::Informer slices(*client, {.reflector = {.name = "endpointslices",
                                                 .path = "/apis/discovery.k8s.io/v1/endpointslices",
-                                                .label_selector = no_proxy_selector}});
+                                                .label_selector = no_proxy_selector},
+                                  .retain = kube::retain_metadata({std::string(kube::kServiceNameLabel)}, {"addressType"})});
   kube::Informer nodes(*client, {.reflector = {.name = "nodes", .path = "/api/v1/nodes",
                                                .field_selector = "metadata.name=" + hostname}});
   services.add_handler(typed_handler<kube::Service>(
@@ -385,7 +452,13 @@ int proxy_main(const std::vector<std::string>& args) {
       log::error("Cannot compute the ruleset", st.error());
       return 1;
     }
-    std::fputs(syncer.full_payload().c_str(), stdout);
+    // Dual-stack: the IPv6 payload follows the IPv4 one, after a comment line naming its tool.
+    for (size_t i = 0; i < syncers.size(); ++i) {
+      if (i > 0)
+        std::fprintf(stdout, "# %s: %s\n", netrules::family_name(families[i]),
+                     families[i] == netrules::IPFamily::IPv6 ? "ip6tables-restore" : "iptables-restore");
+      std::fputs(syncers[i]->full_payload().c_str(), stdout);
+    }
     return 0;
   }
 

@@ -49,8 +49,10 @@ class ServiceChangeTracker {
  public:
   explicit ServiceChangeTracker(netrules::IPFamily family) : family_(family) {}
 
-  // previous == nullptr: added; current == nullptr: deleted. Returns true when the service has a
-  // pending change after this update (false when it went back to what was last checked out).
+  // previous == nullptr: added; current == nullptr: deleted. Only the previous object's namespace
+  // and name are read (it may be what a metadata-only cache kept): a change is measured against
+  // what the last checkout reported. Returns true when the service has a pending change after this
+  // update (false when it went back to what was last checked out).
   bool update(const kube::Service* previous, const kube::Service* current);
   std::map<NamespacedName, ServiceChange> checkout();
   size_t pending() const;
@@ -59,6 +61,7 @@ class ServiceChangeTracker {
   netrules::IPFamily family_;
   mutable std::mutex mu_;
   std::map<NamespacedName, ServiceChange> changes_;
+  std::map<NamespacedName, ServicePortMap> reported_;  // what the checkouts reported, per service
 };
 
 // Applies changes to the map; returns the services whose ports changed.

@@ -440,3 +440,164 @@ TEST_CASE("stopping an informer before sync returns and wait_for_sync gives up",
   inf.stop();
   CHECK_FALSE(inf.has_synced());
 }
+
+// ---------------------------------------------------------------- retain
+
+namespace {
+json::value labelled_pod(const std::string& name, int rv, const std::string& node = "n1") {
+  auto p = pod("default", name, rv, node);
+  auto& md = p.at("metadata").as_object();
+  md["uid"] = "uid-" + name;
+  md["labels"] = {{"app", "web"}, {"tier", "front"}};
+  md["annotations"] = {{"note", std::string(200, 'x')}};
+  return p;
+}
+}  // namespace
+
+TEST_CASE("retain_metadata keeps identity, resourceVersion, the named labels and fields", "[kubeclient][store]") {
+  auto keep = retain_metadata({"app", "missing"}, {"spec", "absent"});
+  auto kept = keep(labelled_pod("a", 7));
+  CHECK(json::serialize(kept) ==
+        R"({"metadata":{"name":"a","namespace":"default","uid":"uid-a","resourceVersion":"7","labels":{"app":"web"}},)"
+        R"("spec":{"nodeName":"n1"}})");
+  CHECK(json::serialize(retain_metadata({})(labelled_pod("a", 7))) ==
+        R"({"metadata":{"name":"a","namespace":"default","uid":"uid-a","resourceVersion":"7"}})");
+  CHECK(json::serialize(keep(json::value("not an object"))) == "{}");  // never throws
+}
+
+TEST_CASE("a store with a retain function caches part of each object; deltas carry the whole new one",
+          "[kubeclient][store]") {
+  Store s;
+  s.set_retain(retain_metadata({"app"}));
+  s.add_indexer("namespace", namespace_index);  // indexers read the kept part
+  std::vector<Delta> ds;
+  s.set_observer([&](Delta&& d) { ds.push_back(std::move(d)); });
+  s.apply(WatchEventType::Added, ptr(labelled_pod("a", 1)));
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].obj->at("spec").at("nodeName") == "n1");  // the whole object
+  CHECK_FALSE(ds[0].kept->as_object().contains("spec"));
+  CHECK(s.get("default/a") == ds[0].kept);
+  CHECK(s.by_index("namespace", "default").size() == 1);
+  s.apply(WatchEventType::Modified, ptr(labelled_pod("a", 1, "n2")));  // same resourceVersion: ignored
+  CHECK(ds.size() == 1);
+  s.apply(WatchEventType::Modified, ptr(labelled_pod("a", 2, "n2")));
+  REQUIRE(ds.size() == 2);
+  CHECK(ds[1].old == ds[0].kept);  // the previous kept part
+  CHECK(ds[1].obj->at("spec").at("nodeName") == "n2");
+  CHECK(resource_version(*s.get("default/a")) == "2");
+  // A deletion found by a relist reports the kept part as the last state.
+  s.replace({ptr(labelled_pod("b", 3))});
+  std::map<std::string, const Delta*> by_key;
+  for (auto& d : ds) by_key[d.key] = &d;
+  REQUIRE(by_key["default/a"]->type == Delta::Type::Deleted);
+  CHECK(by_key["default/a"]->obj == ds[1].kept);
+  CHECK(object_key(*by_key["default/a"]->obj) == "default/a");
+  CHECK(by_key["default/b"]->type == Delta::Type::Added);
+  CHECK(s.size() == 1);
+}
+
+TEST_CASE("an informer with retain hands whole new objects to handlers and the kept part as old",
+          "[kubeclient][informer]") {
+  auto c = std::make_shared<FakeClient>();
+  int lists = 0;
+  c->responder = [&](const Request&) -> ApiResult<json::value> {
+    if (++lists == 1) return list_of({labelled_pod("p0", 1), labelled_pod("p1", 2)}, 2);
+    return list_of({labelled_pod("p0", 10, "n2")}, 50);  // after 410: p1 is gone
+  };
+  Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}, .retain = retain_metadata({"app"})});
+  Mirror m;
+  std::mutex mu;
+  std::vector<std::string> seen;  // "<op> <key> old-spec=<bool> new-spec=<bool>"
+  auto has_spec = [](const ObjectPtr& o) { return o && o->as_object().contains("spec"); };
+  inf.add_handler(m.handler());
+  inf.add_handler({
+      .on_add = [&](const ObjectPtr& o) {
+        std::lock_guard lk(mu);
+        seen.push_back("add " + object_key(*o) + " new-spec=" + std::to_string(has_spec(o)));
+      },
+      .on_update = [&](const ObjectPtr& old, const ObjectPtr& o) {
+        std::lock_guard lk(mu);
+        seen.push_back("update " + object_key(*o) + " old-spec=" + std::to_string(has_spec(old)) +
+                       " new-spec=" + std::to_string(has_spec(o)) + " old-label=" +
+                       std::string(old->at("metadata").at("labels").at("app").as_string()));
+      },
+      .on_delete = [&](const ObjectPtr& o) {
+        std::lock_guard lk(mu);
+        seen.push_back("delete " + object_key(*o) + " uid=" + std::string(o->at("metadata").at("uid").as_string()));
+      },
+  });
+  inf.start();
+  c->run();
+  REQUIRE(inf.wait_for_sync(5s));
+  auto w = c->open_watch();
+  c->emit(w, {WatchEventType::Modified, labelled_pod("p0", 10, "n2")});
+  c->end(w, ApiError(410, "Gone", "too old resource version: 10 (30)"));
+  REQUIRE(lists == 2);
+  REQUIRE(eventually([&] { return m.deletes == 1 && m.updates == 1; }));
+  CHECK(m.error.empty());
+  std::lock_guard lk(mu);
+  CHECK(seen == std::vector<std::string>{"add default/p0 new-spec=1", "add default/p1 new-spec=1",
+                                         "update default/p0 old-spec=0 new-spec=1 old-label=web",
+                                         "delete default/p1 uid=uid-p1"});
+  CHECK_FALSE(inf.store().get("default/p0")->as_object().contains("spec"));
+  inf.stop();
+}
+
+TEST_CASE("with retain, a queue overflow resyncs handlers to each changed object's whole latest state",
+          "[kubeclient][informer]") {
+  auto c = std::make_shared<FakeClient>();
+  c->responder = [](const Request&) -> ApiResult<json::value> {
+    std::vector<json::value> items;
+    for (int i = 0; i < 20; ++i) items.push_back(labelled_pod("p" + std::to_string(i), i + 1));
+    return list_of(items, 20);
+  };
+  Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}, .queue_capacity = 4,
+                   .retain = retain_metadata({})});
+  Mirror m;
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  auto gate = [&] {
+    std::unique_lock lk(gate_mu);
+    gate_cv.wait(lk, [&] { return open; });
+  };
+  std::mutex mu;
+  std::map<std::string, std::string> nodes;  // what the handlers were told of spec.nodeName
+  bool stub_seen = false;
+  auto record = [&](const ObjectPtr& o) {
+    std::lock_guard lk(mu);
+    if (!o->as_object().contains("spec")) stub_seen = true;
+    else nodes[object_key(*o)] = std::string(o->at("spec").at("nodeName").as_string());
+  };
+  inf.add_handler(m.handler(gate));
+  inf.add_handler({.on_add = record,
+                   .on_update = [&](const ObjectPtr&, const ObjectPtr& o) { record(o); },
+                   .on_delete = [&](const ObjectPtr& o) { std::lock_guard lk(mu); nodes.erase(object_key(*o)); }});
+  inf.start();
+  c->run();  // 20 adds overflow the queue of 4
+  auto w = c->open_watch();
+  int rv = 100;
+  for (int i = 0; i < 20; i += 2) c->emit(w, {WatchEventType::Modified, labelled_pod("p" + std::to_string(i), ++rv, "n2")});
+  for (int i = 1; i < 20; i += 4) c->emit(w, {WatchEventType::Deleted, labelled_pod("p" + std::to_string(i), ++rv)});
+  c->emit(w, {WatchEventType::Modified, labelled_pod("p0", ++rv, "n3")});
+  {
+    std::lock_guard lk(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  REQUIRE(inf.wait_for_sync(5s));
+  REQUIRE(eventually([&] { std::lock_guard lk(m.mu); return m.objs.size() == 15; }));
+  CHECK(m.error.empty());
+  CHECK(inf.stats().overflows >= 1);
+  CHECK(m.resyncs >= 1);
+  std::lock_guard lk(mu);
+  CHECK_FALSE(stub_seen);
+  REQUIRE(nodes.size() == 15);
+  CHECK(nodes["default/p0"] == "n3");
+  CHECK(nodes["default/p2"] == "n2");
+  CHECK(nodes["default/p3"] == "n1");
+  CHECK_FALSE(nodes.count("default/p1"));
+  // The handlers' view matches the cache's resourceVersions.
+  for (auto& [k, o] : inf.store().snapshot()) CHECK(m.objs[k] == resource_version(*o));
+  inf.stop();
+}

@@ -184,3 +184,63 @@ TEST_CASE("apply_service_changes replaces every port of a changed service", "[pr
   apply_service_changes(map, t.checkout());
   CHECK(map.empty());
 }
+
+TEST_CASE("ServiceChangeTracker measures changes against what it reported, not the previous object",
+          "[proxy][tracker]") {
+  // The proxy's informer cache keeps only metadata: the previous object of an update, and of a
+  // deletion found by a relist, has no spec.
+  ServiceChangeTracker t(IPFamily::IPv4);
+  auto a = make_service("ns", "a", "10.96.0.10");
+  kube::Service kept;
+  kept.metadata.namespace_ = "ns";
+  kept.metadata.name = "a";
+  CHECK(t.update(nullptr, &a));
+  CHECK(t.checkout().size() == 1);
+
+  // An update that changes nothing the rules use (an annotation) is no change.
+  auto annotated = a;
+  annotated.metadata.annotations["example.com/owner"] = "team-a";
+  CHECK_FALSE(t.update(&kept, &annotated));
+  CHECK(t.pending() == 0);
+  CHECK(t.checkout().empty());
+
+  // A real change records the reported ports as previous.
+  auto b = a;
+  b.spec.ports[0].port = 81;
+  CHECK(t.update(&kept, &b));
+  auto changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a")).port.port == 80);
+  CHECK(changes.at({"ns", "a"}).current.at(spn("ns", "a")).port.port == 81);
+
+  // A deletion with only the kept metadata still removes the ports.
+  CHECK(t.update(&kept, nullptr));
+  changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a")).port.port == 81);
+  CHECK(changes.at({"ns", "a"}).current.empty());
+  // Deleted services are forgotten: a second deletion is no change, a re-add starts from nothing.
+  CHECK_FALSE(t.update(&kept, nullptr));
+  CHECK(t.update(nullptr, &a));
+  CHECK(t.checkout().at({"ns", "a"}).previous.empty());
+}
+
+TEST_CASE("EndpointSliceTracker handles a slice's removal from its kept metadata", "[proxy][tracker]") {
+  EndpointSliceTracker t("node-1", IPFamily::IPv4);
+  auto s1 = make_slice("ns", "web", "web-1", {{.ip = "10.0.0.1"}});
+  auto s2 = make_slice("ns", "web", "web-2", {{.ip = "10.0.0.2"}});
+  CHECK(t.update(nullptr, &s1));
+  CHECK(t.update(nullptr, &s2));
+  CHECK(t.checkout().size() == 1);
+  kube::EndpointSlice kept;  // what the proxy's cache keeps: name, namespace, service label, addressType
+  kept.metadata.namespace_ = "ns";
+  kept.metadata.name = "web-1";
+  kept.metadata.labels[std::string(kube::kServiceNameLabel)] = "web";
+  kept.address_type = "IPv4";
+  CHECK(t.update(&kept, nullptr));
+  auto changes = t.checkout();
+  REQUIRE(changes.size() == 1);
+  const auto& eps = changes.at({"ns", "web"}).current.at(spn("ns", "web"));
+  REQUIRE(eps.size() == 1);
+  CHECK(eps[0].ip == "10.0.0.2");
+}

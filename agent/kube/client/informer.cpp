@@ -6,6 +6,7 @@ namespace knode::kube {
 
 Informer::Informer(std::shared_ptr<Client> client, InformerOptions options) : opts_(std::move(options)) {
   if (opts_.queue_capacity == 0) opts_.queue_capacity = 1;
+  if (opts_.retain) store_.set_retain(opts_.retain);
   reflector_ = Reflector::create(std::move(client), &store_, opts_.reflector);
   store_.set_observer([this](Delta&& d) { enqueue(std::move(d)); });
   reflector_->on_replaced([this] {
@@ -62,15 +63,20 @@ void Informer::enqueue(Delta&& d) {
   std::lock_guard lk(mu_);
   uint64_t seq = ++seq_;
   if (stopping_) return;
-  if (resync_needed_) return;  // the coming resync's snapshot covers this change
-  if (queue_.size() >= opts_.queue_capacity) {
+  Item item{d.type, std::move(d.key), std::move(d.obj), std::move(d.kept), seq};
+  if (!resync_needed_ && queue_.size() >= opts_.queue_capacity) {
+    for (auto& q : queue_) pending_.insert_or_assign(q.key, std::move(q));
     queue_.clear();
     resync_needed_ = true;
     ++stats_.overflows;
     cv_.notify_all();
+  }
+  if (resync_needed_) {
+    std::string key = item.key;
+    pending_.insert_or_assign(std::move(key), std::move(item));
     return;
   }
-  queue_.push_back(Item{d.type, std::move(d.key), std::move(d.obj), seq});
+  queue_.push_back(std::move(item));
   if (queue_.size() == 1) cv_.notify_all();
 }
 
@@ -116,60 +122,36 @@ void Informer::deliver(const Item& item) {
       if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
     return;
   }
-  auto [it, inserted] = delivered_.try_emplace(item.key, item.obj);
+  auto [it, inserted] = delivered_.try_emplace(item.key, item.kept);
   if (inserted) {
     for (auto& h : handlers_)
       if (h.on_add) guarded("add", [&] { h.on_add(item.obj); });
     return;
   }
-  if (it->second == item.obj) return;
+  if (it->second == item.kept) return;
   ObjectPtr old = std::move(it->second);
-  it->second = item.obj;
+  it->second = item.kept;
   for (auto& h : handlers_)
     if (h.on_update) guarded("update", [&] { h.on_update(old, item.obj); });
 }
 
 void Informer::resync() {
   uint64_t upto = 0;
-  Store::Snapshot snap = store_.snapshot([&] {
+  std::unordered_map<std::string, Item> changed;
+  {
     std::lock_guard lk(mu_);
-    queue_.clear();
+    changed.swap(pending_);
     resync_needed_ = false;
     upto = seq_;
-  });
-  log::warning("Informer handler queue overflowed; resyncing handlers from the cache", "informer",
-               opts_.reflector.name, "objects", snap.size());
-  uint64_t calls = 0;
-  for (auto it = delivered_.begin(); it != delivered_.end();) {
-    if (snap.count(it->first)) {
-      ++it;
-      continue;
-    }
-    ObjectPtr last = it->second;
-    it = delivered_.erase(it);
-    ++calls;
-    for (auto& h : handlers_)
-      if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
   }
-  for (auto& [key, obj] : snap) {
-    auto [it, inserted] = delivered_.try_emplace(key, obj);
-    if (inserted) {
-      ++calls;
-      for (auto& h : handlers_)
-        if (h.on_add) guarded("add", [&] { h.on_add(obj); });
-    } else if (it->second != obj) {
-      ObjectPtr old = std::move(it->second);
-      it->second = obj;
-      ++calls;
-      for (auto& h : handlers_)
-        if (h.on_update) guarded("update", [&] { h.on_update(old, obj); });
-    }
-  }
+  log::warning("Informer handler queue overflowed; resyncing handlers to the latest state of each changed object",
+               "informer", opts_.reflector.name, "objects", changed.size());
+  for (auto& [_, item] : changed) deliver(item);
   for (auto& h : handlers_)
     if (h.on_resync) guarded("resync", [&] { h.on_resync(); });
   std::lock_guard lk(mu_);
   if (upto > done_seq_) done_seq_ = upto;
-  stats_.delivered += calls;
+  stats_.delivered += changed.size();
   ++stats_.resyncs;
   cv_.notify_all();
 }

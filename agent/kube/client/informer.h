@@ -1,8 +1,13 @@
 // An informer: a Reflector filling a Store, and event handlers that receive {old, new} for every
 // add/update/delete on their own thread through a bounded queue, so a slow handler never blocks the
-// network thread. When the queue overflows, the queued changes are dropped and the handlers get a
-// full resync instead: the difference between what they last saw and the cache (adds, updates and
-// deletions), so nothing is silently lost.
+// network thread. When the queue overflows, it turns into a resync: changes are then kept per
+// object (the latest one replaces an earlier one of the same key, so what waits is bounded by the
+// number of objects), and the handlers get the difference between what they last saw and each
+// changed object's latest state (adds, updates and deletions), so nothing is silently lost.
+//
+// With a `retain` function the store keeps only part of each object (Store::set_retain): handlers
+// still receive the full new object, while `old` in on_update and the object of an on_delete that
+// a relist noticed are the retained part. Handlers must then use `old` only for what is retained.
 //
 //   kube::Informer pods(client, {.reflector = {.name = "pods", .path = "/api/v1/pods",
 //                                              .field_selector = "spec.nodeName=node1"}});
@@ -39,6 +44,7 @@ struct EventHandler {
 struct InformerOptions {
   ReflectorOptions reflector;
   size_t queue_capacity = 65536;  // queued changes before an overflow turns into a resync
+  Store::RetainFunc retain;       // what the cache keeps of each object (default: all of it)
 };
 
 struct InformerStats {
@@ -76,6 +82,7 @@ class Informer {
     Delta::Type type;
     std::string key;
     ObjectPtr obj;
+    ObjectPtr kept;  // what the store cached of obj (Added, Updated)
     uint64_t seq;
   };
   void enqueue(Delta&& d);
@@ -92,6 +99,7 @@ class Informer {
   mutable std::condition_variable cv_;
   std::deque<Item> queue_;
   bool resync_needed_ = false;
+  std::unordered_map<std::string, Item> pending_;  // after an overflow: the latest change per key
   bool stopping_ = false;
   uint64_t seq_ = 0;              // sequence of enqueued changes
   uint64_t sync_seq_ = 0;         // the first list's last change
@@ -101,7 +109,7 @@ class Informer {
   std::thread thread_;
   bool started_ = false;
 
-  // Handler thread only: what the handlers have seen, by key.
+  // Handler thread only: what the handlers have seen, by key (as the store kept it).
   std::unordered_map<std::string, ObjectPtr> delivered_;
 };
 

@@ -58,6 +58,11 @@ void Store::set_observer(Observer fn) {
   observer_ = std::move(fn);
 }
 
+void Store::set_retain(RetainFunc fn) {
+  std::unique_lock lk(mu_);
+  retain_ = std::move(fn);
+}
+
 ObjectPtr Store::get(std::string_view key) const {
   std::shared_lock lk(mu_);
   auto it = items_.find(std::string(key));
@@ -137,22 +142,25 @@ void Store::emit(Delta&& d) {
 
 void Store::put_locked(std::string key, ObjectPtr obj) {
   auto it = items_.find(key);
+  if (it != items_.end()) {
+    if (it->second == obj) return;
+    auto old_rv = meta_string(*it->second, "resourceVersion");
+    if (!old_rv.empty() && old_rv == meta_string(*obj, "resourceVersion")) return;
+  }
+  ObjectPtr kept = retain_ ? std::make_shared<const json::value>(retain_(*obj)) : obj;
   if (it == items_.end()) {
-    index_add(key, *obj);
-    items_.emplace(key, obj);
-    emit(Delta{Delta::Type::Added, std::move(key), nullptr, std::move(obj)});
+    index_add(key, *kept);
+    items_.emplace(key, kept);
+    emit(Delta{Delta::Type::Added, std::move(key), nullptr, std::move(obj), std::move(kept)});
     return;
   }
-  if (it->second == obj) return;
-  auto old_rv = meta_string(*it->second, "resourceVersion");
-  if (!old_rv.empty() && old_rv == meta_string(*obj, "resourceVersion")) return;
   ObjectPtr old = it->second;
   if (!indexes_.empty()) {
     index_remove(key, *old);
-    index_add(key, *obj);
+    index_add(key, *kept);
   }
-  it->second = obj;
-  emit(Delta{Delta::Type::Updated, std::move(key), std::move(old), std::move(obj)});
+  it->second = kept;
+  emit(Delta{Delta::Type::Updated, std::move(key), std::move(old), std::move(obj), std::move(kept)});
 }
 
 void Store::erase_locked(const std::string& key, ObjectPtr final_state) {
@@ -197,6 +205,30 @@ void Store::replace(std::vector<ObjectPtr> items) {
   for (auto& [k, _] : items_)
     if (!listed.count(k)) gone.push_back(k);
   for (auto& k : gone) erase_locked(k, nullptr);
+}
+
+Store::RetainFunc retain_metadata(std::vector<std::string> labels, std::vector<std::string> fields) {
+  return [labels = std::move(labels), fields = std::move(fields)](const json::value& obj) {
+    json::object out;
+    auto* o = obj.if_object();
+    if (!o) return json::value(std::move(out));
+    json::object md;
+    if (auto* m = metadata(obj)) {
+      for (std::string_view f : {"name", "namespace", "uid", "resourceVersion"})
+        if (auto* v = m->if_contains(f)) md.emplace(f, *v);
+      auto* all = m->if_contains("labels");
+      if (all && all->is_object() && !labels.empty()) {
+        json::object kept;
+        for (const auto& l : labels)
+          if (auto* v = all->get_object().if_contains(l)) kept.emplace(l, *v);
+        if (!kept.empty()) md.emplace("labels", std::move(kept));
+      }
+    }
+    out.emplace("metadata", std::move(md));
+    for (const auto& f : fields)
+      if (auto* v = o->if_contains(f)) out.emplace(f, *v);
+    return json::value(std::move(out));
+  };
 }
 
 }  // namespace knode::kube

@@ -1,7 +1,7 @@
 // The informer cache: objects keyed by "namespace/name" (or "name" for cluster-scoped objects) with
 // named indexers, safe for concurrent readers. The reflector writes it; every change is reported to
 // an observer while the store's lock is held, so that a snapshot and the stream of changes after it
-// never overlap (the informer relies on this to resync handlers after a queue overflow).
+// never overlap.
 #pragma once
 
 #include <functional>
@@ -32,8 +32,9 @@ struct Delta {
   enum class Type { Added, Updated, Deleted };
   Type type = Type::Added;
   std::string key;
-  ObjectPtr old;  // previous cached object (Updated, Deleted)
-  ObjectPtr obj;  // new object (Added, Updated) or the final state (Deleted)
+  ObjectPtr old;   // previous cached object (Updated, Deleted)
+  ObjectPtr obj;   // new object (Added, Updated) or the final state (Deleted)
+  ObjectPtr kept;  // what the store cached of `obj` (Added, Updated): `obj` itself without a retain function
 };
 
 class Store {
@@ -41,6 +42,12 @@ class Store {
   using IndexFunc = std::function<std::vector<std::string>(const boost::json::value&)>;
   using Observer = std::function<void(Delta&&)>;
   using Snapshot = std::unordered_map<std::string, ObjectPtr>;
+  // What the store keeps of an object. Unlike the reflector's transform, it applies to the cached
+  // copy only: deltas still carry the full new object (Delta::obj), while `old` and the last state of
+  // a deletion noticed by a relist are what was kept. The result must keep metadata.name,
+  // metadata.namespace and metadata.resourceVersion (keys and change detection) and whatever the
+  // indexers read.
+  using RetainFunc = std::function<boost::json::value(const boost::json::value&)>;
 
   Store();
   ~Store();
@@ -50,6 +57,7 @@ class Store {
   // Configuration, before the store is filled.
   void add_indexer(std::string name, IndexFunc fn);
   void set_observer(Observer fn);
+  void set_retain(RetainFunc fn);
 
   // ---- reads (any thread) ----
   ObjectPtr get(std::string_view key) const;
@@ -83,7 +91,12 @@ class Store {
   std::unordered_map<std::string, ObjectPtr> items_;
   std::map<std::string, Index, std::less<>> indexes_;
   Observer observer_;
+  RetainFunc retain_;
 };
+
+// A retain function keeping metadata {name, namespace, uid, resourceVersion, the labels named in
+// `labels`} and the top-level fields named in `fields` (e.g. an EndpointSlice's addressType).
+Store::RetainFunc retain_metadata(std::vector<std::string> labels, std::vector<std::string> fields = {});
 
 // Indexes objects by metadata.namespace (client-go's "namespace" indexer).
 std::vector<std::string> namespace_index(const boost::json::value& obj);
