@@ -22,7 +22,8 @@ std::vector<std::vector<std::string>> conntrack_commands(const ConntrackCleanup&
   for (const auto& s : c.service_ips)
     out.push_back(with_family(s.ip, {"-D", "--orig-dst", s.ip, "-p", protocol_lower(s.protocol)}));
   for (const auto& p : c.node_ports)
-    out.push_back({"-D", "-p", protocol_lower(p.protocol), "--dport", std::to_string(p.port)});
+    out.push_back(with_family(c.family == IPFamily::IPv6 ? "::" : "",
+                              {"-D", "-p", protocol_lower(p.protocol), "--dport", std::to_string(p.port)}));
   for (const auto& n : c.stale_endpoints)
     out.push_back(with_family(n.origin, {"-D", "--orig-dst", n.origin, "--dst-nat", n.dest, "-p",
                                          protocol_lower(n.protocol)}));

@@ -23,6 +23,7 @@ struct ConntrackCleanup {
   std::vector<Port> node_ports;
   std::vector<Nat> stale_endpoints;    // an endpoint went away
   std::vector<PortNat> stale_node_port_endpoints;
+  IPFamily family = IPFamily::IPv4;  // of the proxier: node port flows carry no address (-f ipv6)
 
   bool empty() const {
     return service_ips.empty() && node_ports.empty() && stale_endpoints.empty() &&

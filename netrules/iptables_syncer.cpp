@@ -362,6 +362,7 @@ void IptablesSyncer::add_conntrack_cleanup(const Entry& e, bool has_endpoints_no
   const ServicePort& port = e.present || !old ? e.port : old->port;
   if (!needs_conntrack_cleanup(port.name.protocol)) return;
   const Protocol proto = port.name.protocol;
+  out.family = node_.family;
   bool had = e.programmed && e.prog.has_endpoints;
   if (!had && has_endpoints_now && e.present) {
     out.service_ips.push_back({port.cluster_ip, proto});

@@ -8,14 +8,15 @@ namespace knode::proxy {
 
 inline constexpr const char* kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
 
-void ProxierHealth::queued_update() {
+void ProxierHealth::queued_update(netrules::IPFamily family) {
   std::lock_guard lk(mu_);
-  if (!oldest_pending_) oldest_pending_ = clock_.now();
+  auto& pending = oldest_pending_[static_cast<int>(family)];
+  if (!pending) pending = clock_.now();
 }
 
-void ProxierHealth::updated() {
+void ProxierHealth::updated(netrules::IPFamily family) {
   std::lock_guard lk(mu_);
-  oldest_pending_.reset();
+  oldest_pending_[static_cast<int>(family)].reset();
   last_updated_ = clock_.wall_now();
 }
 
@@ -32,7 +33,9 @@ ProxierHealth::State ProxierHealth::state() const {
   std::lock_guard lk(mu_);
   State s;
   s.now = clock_.wall_now();
-  s.healthy = !oldest_pending_ || clock_.now() - *oldest_pending_ < timeout_;
+  s.healthy = true;
+  for (const auto& pending : oldest_pending_)
+    if (pending && clock_.now() - *pending >= timeout_) s.healthy = false;
   s.last_updated = last_updated_.value_or(WallTime{});
   return s;
 }

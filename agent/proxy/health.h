@@ -12,6 +12,7 @@
 
 #include "agent/kube/node.h"
 #include "agent/proxy/clock.h"
+#include "netrules/model.h"
 
 namespace knode::proxy {
 
@@ -26,8 +27,10 @@ class ProxierHealth {
  public:
   ProxierHealth(const Clock& clock, Duration timeout) : clock_(clock), timeout_(timeout) {}
 
-  void queued_update();  // a change arrived that the rules do not reflect yet
-  void updated();        // the rules reflect everything seen so far
+  // Per IP family, as upstream: a dual-stack proxy is healthy only while every family's rules
+  // are recent; the last-updated time reported is the latest of the families'.
+  void queued_update(netrules::IPFamily family = netrules::IPFamily::IPv4);  // a change the rules do not reflect yet
+  void updated(netrules::IPFamily family = netrules::IPFamily::IPv4);        // the rules reflect everything seen
   void sync_node(const kube::Node* node);  // null: the Node was deleted
 
   bool is_healthy() const;  // ignoring node eligibility (service health checks, /livez)
@@ -43,8 +46,8 @@ class ProxierHealth {
   const Clock& clock_;
   const Duration timeout_;
   mutable std::mutex mu_;
-  std::optional<SteadyTime> oldest_pending_;
-  std::optional<WallTime> last_updated_;
+  std::optional<SteadyTime> oldest_pending_[2];  // indexed by IPFamily
+  std::optional<WallTime> last_updated_;        // the latest of the families' updates
   bool node_eligible_ = true;  // eligible until a Node says otherwise
 };
 

@@ -34,7 +34,7 @@ bool Proxier::initialized() const {
 
 void Proxier::queued() {
   if (!initialized()) return;
-  if (deps_.health) deps_.health->queued_update();
+  if (deps_.health) deps_.health->queued_update(opts_.node.family);
   if (deps_.metrics) deps_.metrics->last_queued_timestamp.Set(seconds_since_epoch(deps_.clock.wall_now()));
   if (run_) run_();
 }
@@ -223,7 +223,7 @@ void Proxier::sync() {
   if (deps_.conntrack && !r->conntrack.empty())
     if (Status st = deps_.conntrack(r->conntrack); !st) log::error("Failed to clean up stale conntrack entries", st.error());
 
-  if (deps_.health) deps_.health->updated();
+  if (deps_.health) deps_.health->updated(opts_.node.family);
   if (deps_.service_health) {
     if (health_ports_dirty_) {
       update_health_ports();

@@ -26,6 +26,17 @@ TEST_CASE("conntrack commands use upstream's filters", "[netrules][conntrack]") 
   CHECK(cmds[4] == std::vector<std::string>{"-D", "-p", "udp", "--dport", "30053", "--dst-nat", "10.1.0.5"});
 }
 
+TEST_CASE("an IPv6 proxier's node port flows are deleted with -f ipv6", "[netrules][conntrack][ipv6]") {
+  ConntrackCleanup c;
+  c.family = IPFamily::IPv6;
+  c.node_ports.push_back({30053, Protocol::UDP});
+  c.stale_node_port_endpoints.push_back({"fd00::5", 30053, Protocol::UDP});
+  auto cmds = conntrack_commands(c);
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0] == std::vector<std::string>{"-D", "-p", "udp", "--dport", "30053", "-f", "ipv6"});
+  CHECK(cmds[1] == std::vector<std::string>{"-D", "-p", "udp", "--dport", "30053", "--dst-nat", "fd00::5", "-f", "ipv6"});
+}
+
 TEST_CASE("conntrack cleaner treats 'nothing deleted' as success", "[netrules][conntrack]") {
   std::vector<std::vector<std::string>> ran;
   ConntrackCleaner cleaner([&](const std::vector<std::string>& argv) -> knode::Result<ExecOutput> {
