@@ -6,9 +6,11 @@
 // --iptables legacy|nft the rules go through the real iptables-restore inside a private network
 // namespace this process unshares (root needed; the host's rules are never touched).
 //
-// The informers' objects are shaped like an API server's (uids, owner references, targetRefs);
-// --objects minimal keeps only the fields the proxy reads (what an informer transform that
-// strips the rest would hold).
+// The objects are shaped like an API server's (uids, owner references, targetRefs); --objects
+// minimal keeps only the fields the proxy reads. The informers' caches are modelled as the proxy
+// has them (agent/proxy_role.cpp): a kube::Store per resource keeping only each object's metadata
+// (and a slice's addressType), plus the informer's map of what its handlers saw; the handlers
+// decode the whole objects and feed the trackers.
 //
 //   knode_bench_proxy [--services 10000] [--endpoints 10] [--changes 20] [--iptables legacy|nft]
 //                     [--backend null|fake] [--objects full|minimal]
@@ -27,6 +29,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/kube/client/store.h"
+#include "agent/kube/codec.h"
 #include "agent/kube/endpointslice.h"
 #include "agent/kube/service.h"
 #include "agent/proxy/proxier.h"
@@ -97,7 +101,7 @@ std::string slice_json(int i, int endpoints, int variant, bool minimal) {
       R"("endpointslice.kubernetes.io/managed-by":"endpointslice-controller.k8s.io"}},)"
       R"("ownerReferences":[{{"apiVersion":"v1","kind":"Service","name":"svc{}","uid":"{}","controller":true,"blockOwnerDeletion":true}}]}},)"
       R"("addressType":"IPv4","endpoints":[{}],"ports":[{{"name":"http","protocol":"TCP","port":8080}}]}})",
-      i, i, uid(i, 999), 2000 + i, i, i, uid(i, 0), eps);
+      i, i, uid(i, 999), 2000 + i + 1000000 * variant, i, i, uid(i, 0), eps);
 }
 
 // Accepts every payload (counting bytes) and reports empty tables.
@@ -150,29 +154,39 @@ int main(int argc, char** argv) {
   p.endpoint_slices_synced();
   p.node_synced();
 
-  // What the informers hold: every decoded Service and EndpointSlice.
+  // What the informers hold: the retained part of every Service and EndpointSlice (the store and
+  // the informer's map of what its handlers saw share the objects).
+  auto full = [](const std::string& text) {
+    auto v = kube::parse_json(text);
+    if (!v) {
+      std::fprintf(stderr, "bad JSON\n");
+      std::exit(1);
+    }
+    return std::make_shared<const boost::json::value>(std::move(*v));
+  };
   const double heap0 = heap_mib();
   auto t0 = SteadyClock::now();
-  std::vector<kube::Service> services_held;
-  std::vector<kube::EndpointSlice> slices;
-  services_held.reserve(services);
-  slices.reserve(services);
+  kube::Store service_store, slice_store;
+  service_store.set_retain(kube::retain_metadata({}));
+  slice_store.set_retain(kube::retain_metadata({std::string(kube::kServiceNameLabel)}, {"addressType"}));
   for (int i = 0; i < services; ++i) {
-    auto svc = kube::decode_service_json(service_json(i, minimal));
-    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 0, minimal));
+    service_store.apply(kube::WatchEventType::Added, full(service_json(i, minimal)));
+    slice_store.apply(kube::WatchEventType::Added, full(slice_json(i, endpoints, 0, minimal)));
+  }
+  const kube::Store::Snapshot services_delivered = service_store.snapshot();
+  kube::Store::Snapshot slices_delivered = slice_store.snapshot();
+  const double cache_ms = ms_since(t0);
+  const double heap_informers = heap_mib();
+  t0 = SteadyClock::now();
+  for (int i = 0; i < services; ++i) {
+    auto svc = kube::decode_service(*full(service_json(i, minimal)));
+    auto sl = kube::decode_endpoint_slice(*full(slice_json(i, endpoints, 0, minimal)));
     if (!svc || !sl) {
       std::fprintf(stderr, "decode failed\n");
       return 1;
     }
-    services_held.push_back(std::move(*svc));
-    slices.push_back(std::move(*sl));
-  }
-  const double decode_ms = ms_since(t0);
-  const double heap_informers = heap_mib();
-  t0 = SteadyClock::now();
-  for (int i = 0; i < services; ++i) {
-    p.on_service(nullptr, &services_held[i]);
-    p.on_endpoint_slice(nullptr, &slices[i]);
+    p.on_service(nullptr, &*svc);
+    p.on_endpoint_slice(nullptr, &*sl);
   }
   const double track_ms = ms_since(t0);
   const double heap_tracked = heap_mib();
@@ -189,27 +203,34 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // A change as the proxy handles it: the new object decoded whole, the old one from what the
+  // cache kept.
   std::vector<double> lat;
   for (int c = 0; c < changes; ++c) {
     int i = (c * 7919) % services;
     auto t = SteadyClock::now();
-    auto sl = kube::decode_endpoint_slice_json(slice_json(i, endpoints, 1 + c % 2, minimal));
-    p.on_endpoint_slice(&slices[i], &*sl);
+    auto obj = full(slice_json(i, endpoints, 1 + c % 2, minimal));
+    const std::string key = kube::object_key(*obj);
+    slice_store.apply(kube::WatchEventType::Modified, obj);
+    auto sl = kube::decode_endpoint_slice(*obj);
+    auto old = kube::decode_endpoint_slice(*slices_delivered.at(key));
+    p.on_endpoint_slice(&*old, &*sl);
     p.sync();
     lat.push_back(ms_since(t));
-    slices[i] = std::move(*sl);
+    slices_delivered[key] = slice_store.get(key);
   }
   std::sort(lat.begin(), lat.end());
   auto last = p.stats().last;
   std::printf("backend=%s services=%d endpoints/service=%d objects=%s\n",
               iptables.empty() ? backend_name.c_str() : ("iptables-" + iptables + "-restore in a private netns").c_str(),
               services, endpoints, objects.c_str());
-  std::printf("  decode %d services+slices: %.0f ms; track them: %.0f ms\n", services, decode_ms, track_ms);
+  std::printf("  cache %d services+slices (parse, retain): %.0f ms; decode and track them: %.0f ms\n", services, cache_ms,
+              track_ms);
   std::printf("  first (full) sync:               %.0f ms\n", first_ms);
   std::printf("  one endpoint change, event -> rules applied: median %.2f ms, p90 %.2f ms, max %.2f ms (%d changes, %s)\n",
               lat[lat.size() / 2], lat[lat.size() * 9 / 10], lat.back(), changes,
               last && !last->full ? "partial syncs" : "full syncs");
-  std::printf("  live heap: informers' objects %.1f MiB, + trackers %.1f MiB, + proxier and syncer after the first sync %.1f MiB"
+  std::printf("  live heap: informers' caches (retained metadata) %.1f MiB, + trackers %.1f MiB, + proxier and syncer after the first sync %.1f MiB"
               " = %.1f MiB\n",
               heap_informers - heap0, heap_tracked - heap_informers, heap_synced - heap_tracked, heap_synced - heap0);
   std::printf("  RSS: %ld MiB after decode+track, %ld MiB after the first sync (peak %ld MiB), %ld MiB at the end\n",
