@@ -9,6 +9,10 @@ Topology (all namespaces made here and removed afterwards; the root netns is not
   client      — a pod-like netns (10.244.1.100) that calls ClusterIPs
   ext         — outside the cluster (192.168.77.2 and a second source 192.168.77.3); routes
                 203.0.113.0/24 (external and load-balancer IPs) through the node
+With IPV6 = True every link also carries fd00::/64 ULA addresses: node fd00::77:1 and ext
+fd00::77:2 share the external link (/64, default routes as for IPv4); pods fd00::244:11-13 and the
+client fd00::244:100 are /128s routed over their veths, gateway fe80::1 on every host-side veth; the
+Node object then lists NODE_IP6 as a second InternalIP.
 """
 import json
 import os
@@ -35,6 +39,11 @@ EXT_IP2 = "192.168.77.3"
 EXTERNAL_NET = "203.0.113.0/24"
 POD_IPS = ["10.244.1.11", "10.244.1.12", "10.244.1.13"]
 CLIENT_IP = "10.244.1.100"
+NODE_IP6 = "fd00::77:1"
+EXT_IP6 = "fd00::77:2"
+POD_IPS6 = ["fd00::244:11", "fd00::244:12", "fd00::244:13"]
+CLIENT_IP6 = "fd00::244:100"
+GATEWAY6 = "fe80::1"
 API_PORT = 16443
 APISERVER = os.path.join(knode_e2e.SOURCE_DIR, "test", "apiserver", "apiserver.py")
 
@@ -58,6 +67,8 @@ def usable():
 class ProxyWorld(unittest.TestCase):
     """Builds the topology, starts the double and `knode proxy`; subclasses add objects and tests."""
     CONFIG_EXTRA = ""  # more KubeProxyConfiguration lines
+    IPV6 = False       # also give every link an IPv6 address (see the module doc)
+    CLUSTER_CIDR = "10.244.0.0/16"
 
     @classmethod
     def setUpClass(cls):
@@ -113,6 +124,12 @@ class ProxyWorld(unittest.TestCase):
         in_ns(EXT, "ip", "route", "add", EXTERNAL_NET, "via", NODE_IP, "dev", "eth0")
         # A node has a default route; service IPs without endpoints are routed (and rejected) by it.
         in_ns(NODE, "ip", "route", "add", "default", "via", EXT_IP, "dev", "knpx-ext")
+        if cls.IPV6:
+            in_ns(NODE, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+            in_ns(NODE, "ip", "-6", "addr", "add", NODE_IP6 + "/64", "dev", "knpx-ext", "nodad")
+            in_ns(EXT, "ip", "-6", "addr", "add", EXT_IP6 + "/64", "dev", "eth0", "nodad")
+            in_ns(EXT, "ip", "-6", "route", "add", "default", "via", NODE_IP6, "dev", "eth0")
+            in_ns(NODE, "ip", "-6", "route", "add", "default", "via", EXT_IP6, "dev", "knpx-ext")
         # pods and the client
         for i, (ns, ip) in enumerate(list(zip(PODS, POD_IPS)) + [(CLIENT, CLIENT_IP)]):
             cls._netns(ns)
@@ -125,6 +142,12 @@ class ProxyWorld(unittest.TestCase):
             in_ns(ns, "ip", "link", "set", "eth0", "up")
             in_ns(ns, "ip", "route", "add", "169.254.1.1", "dev", "eth0")
             in_ns(ns, "ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+            if cls.IPV6:
+                ip6 = (POD_IPS6 + [CLIENT_IP6])[i]
+                in_ns(NODE, "ip", "-6", "addr", "add", GATEWAY6 + "/64", "dev", host_if, "nodad")
+                in_ns(NODE, "ip", "-6", "route", "add", ip6 + "/128", "dev", host_if)
+                in_ns(ns, "ip", "-6", "addr", "add", ip6 + "/128", "dev", "eth0", "nodad")
+                in_ns(ns, "ip", "-6", "route", "add", "default", "via", GATEWAY6, "dev", "eth0")
             if ns in PODS:
                 www = os.path.join(cls.tmp, "www%d" % i)
                 os.makedirs(www)
@@ -179,7 +202,8 @@ class ProxyWorld(unittest.TestCase):
         cls.apply({"apiVersion": "v1", "kind": "Node",
                    "metadata": {"name": NODE_NAME, "labels": {"topology.kubernetes.io/zone": "zone-a"}},
                    "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]},
-                   "status": {"addresses": [{"type": "InternalIP", "address": NODE_IP}]}})
+                   "status": {"addresses": [{"type": "InternalIP", "address": NODE_IP}] +
+                              ([{"type": "InternalIP", "address": NODE_IP6}] if cls.IPV6 else [])}})
         for i, ip in enumerate(POD_IPS):
             cls.apply({"apiVersion": "v1", "kind": "Pod",
                        "metadata": {"name": "web-%d" % (i + 1), "namespace": "default", "labels": {"app": "web"}},
@@ -210,7 +234,7 @@ clientConnection:
   kubeconfig: %s
 hostnameOverride: %s
 mode: iptables
-clusterCIDR: 10.244.0.0/16
+clusterCIDR: %s
 iptables:
   syncPeriod: 3s
   minSyncPeriod: 0s
@@ -221,7 +245,7 @@ conntrack:
   tcpCloseWaitTimeout: 0s
 healthzBindAddress: 0.0.0.0:10256
 metricsBindAddress: 127.0.0.1:10249
-""" % (os.path.join(cls.state, "kube-proxy.kubeconfig"), NODE_NAME) + cls.CONFIG_EXTRA)
+""" % (os.path.join(cls.state, "kube-proxy.kubeconfig"), NODE_NAME, cls.CLUSTER_CIDR) + cls.CONFIG_EXTRA)
         return path
 
     @classmethod
@@ -251,6 +275,7 @@ metricsBindAddress: 127.0.0.1:10249
         rest = url.split("://", 1)[1]
         hostport, _, path = rest.partition("/")
         host, _, port = hostport.rpartition(":")
+        host = host.strip("[]")  # http://[fd00::1]:80/
         args = [host, port, "/" + path, str(n), str(timeout)] + ([source] if source else [])
         r = in_ns(ns, sys.executable, "-c", self.FETCH, *args, check=False, timeout=n * (timeout + 1) + 10)
         if r.returncode != 0:

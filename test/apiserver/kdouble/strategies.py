@@ -9,6 +9,8 @@ from . import util
 from .errors import ApiError, invalid, forbidden
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+# Dual-stack clusters: the IPv6 range next to it (--service-cluster-ip-range=10.96.0.0/12,fd00:10:96::/108).
+SERVICE_CIDRS = {"IPv4": SERVICE_CIDR, "IPv6": ipaddress.ip_network("fd00:10:96::/108")}
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 NODEPORT_RANGE = (30000, 32767)
 SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -288,9 +290,9 @@ def _service_ips_in_use(store, exclude=None):
     return used, ports
 
 
-def _allocate_ip(used):
-    hosts = SERVICE_CIDR.num_addresses
-    start = int(SERVICE_CIDR.network_address)
+def _allocate_ip(used, cidr=SERVICE_CIDR):
+    hosts = cidr.num_addresses
+    start = int(cidr.network_address)
     # upstream allocates randomly; a deterministic ascending choice keeps tests readable
     for off in range(10, hosts - 1):
         ip = str(ipaddress.ip_address(start + off))
@@ -320,7 +322,10 @@ def default_service(svc):
     if spec["type"] != "ExternalName":
         spec.setdefault("internalTrafficPolicy", "Cluster")
         spec.setdefault("ipFamilyPolicy", "SingleStack")
-        spec.setdefault("ipFamilies", ["IPv4"])
+        given = [ip for ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]) if ip and ip != "None"]
+        spec.setdefault("ipFamilies", ["IPv6" if ":" in ip else "IPv4" for ip in given] or ["IPv4"])
+        if spec["ipFamilyPolicy"] in ("PreferDualStack", "RequireDualStack") and len(spec["ipFamilies"]) == 1:
+            spec["ipFamilies"].append("IPv4" if spec["ipFamilies"][0] == "IPv6" else "IPv6")
     if spec["type"] in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
     if spec["type"] == "LoadBalancer":
@@ -402,6 +407,21 @@ def allocate_service(svc, ctx, old=None):
     if spec["type"] == "ExternalName":
         spec.pop("clusterIP", None)
         spec.pop("clusterIPs", None)
+    elif spec.get("clusterIP") != "None" and (spec.get("ipFamilies") or ["IPv4"]) != ["IPv4"]:
+        # IPv6 and dual-stack Services: one cluster IP per entry of ipFamilies
+        given = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+        ips = []
+        for i, fam in enumerate(spec["ipFamilies"]):
+            cidr = SERVICE_CIDRS[fam]
+            ip = given[i] if i < len(given) else _allocate_ip(used, cidr)
+            if ipaddress.ip_address(ip) not in cidr or (ip in used and ip not in ((old or {}).get("spec") or {}).get(
+                    "clusterIPs", [])):
+                raise invalid("Service", "", name, [("spec.clusterIPs[%d]" % i, 'Invalid value: "%s": not '
+                              "available in %s" % (ip, cidr), "FieldValueInvalid")])
+            used.add(ip)
+            ips.append(ip)
+        spec["clusterIP"] = ips[0]
+        spec["clusterIPs"] = ips
     else:
         ip = spec.get("clusterIP")
         if not ip:
