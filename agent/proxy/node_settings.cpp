@@ -111,10 +111,12 @@ Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, 
     s.local_detector = {Mode::InterfaceNamePrefix, c.interface_name_prefix};
   }
 
-  // Unset, or a catch-all CIDR of this family (upstream's MatchAll): every local address, also
-  // those added later.
+  // Unset, a catch-all CIDR of this family (upstream's MatchAll) or no CIDR of this family at all
+  // (upstream then uses the family's zero CIDR): every local address, also those added later.
   const std::string catch_all = c.family == netrules::IPFamily::IPv4 ? "0.0.0.0/0" : "::/0";
-  if (c.node_port_addresses.empty() ||
+  const bool none_of_family = std::none_of(c.node_port_addresses.begin(), c.node_port_addresses.end(),
+                                           [&](const std::string& a) { return a == "primary" || of_family(a, c.family); });
+  if (none_of_family ||
       std::find(c.node_port_addresses.begin(), c.node_port_addresses.end(), catch_all) != c.node_port_addresses.end()) {
     s.nodeport_all_local = true;
   } else {

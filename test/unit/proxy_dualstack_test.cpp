@@ -146,3 +146,21 @@ TEST_CASE("health check ports serve the union of the families' Services", "[prox
   CHECK(d.service_health.ports == std::map<NamespacedName, int>{{{"default", "lb"}, 31000}, {{"default", "lb6"}, 31001}});
   CHECK(d.service_health.counts[{"default", "lb"}] == 2);  // the larger family's local count
 }
+
+TEST_CASE("nodePortAddresses: each family keeps its own CIDRs; none of a family means every address", "[proxy][ipv6]") {
+  NodeSettingsConfig c{.node_port_addresses = {"fd00:77::/64"}};
+  const std::vector<std::string> local{"192.168.1.10", "fd00:77::1", "fd00:99::1", "::1"};
+  c.family = IPFamily::IPv6;
+  auto s6 = build_node_settings(c, nullptr, local);
+  REQUIRE(s6.ok());
+  CHECK_FALSE(s6->nodeport_all_local);
+  CHECK(s6->nodeport_ips == std::vector<std::string>{"fd00:77::1"});
+  c.family = IPFamily::IPv4;
+  auto s4 = build_node_settings(c, nullptr, local);
+  REQUIRE(s4.ok());
+  CHECK(s4->nodeport_all_local);  // upstream: the family's zero CIDR
+  c.node_port_addresses = {"192.168.1.0/24", "fd00:77::/64"};
+  auto both4 = build_node_settings(c, nullptr, local);
+  REQUIRE(both4.ok());
+  CHECK(both4->nodeport_ips == std::vector<std::string>{"192.168.1.10"});
+}
