@@ -68,6 +68,7 @@ class ProxyWorld(unittest.TestCase):
     """Builds the topology, starts the double and `knode proxy`; subclasses add objects and tests."""
     CONFIG_EXTRA = ""  # more KubeProxyConfiguration lines
     IPV6 = False       # also give every link an IPv6 address (see the module doc)
+    IPV6_PRIMARY = False  # with IPV6: the Node lists NODE_IP6 first (an IPv6-primary node)
     CLUSTER_CIDR = "10.244.0.0/16"
 
     @classmethod
@@ -202,8 +203,7 @@ class ProxyWorld(unittest.TestCase):
         cls.apply({"apiVersion": "v1", "kind": "Node",
                    "metadata": {"name": NODE_NAME, "labels": {"topology.kubernetes.io/zone": "zone-a"}},
                    "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]},
-                   "status": {"addresses": [{"type": "InternalIP", "address": NODE_IP}] +
-                              ([{"type": "InternalIP", "address": NODE_IP6}] if cls.IPV6 else [])}})
+                   "status": {"addresses": cls._node_addresses()}})
         for i, ip in enumerate(POD_IPS):
             cls.apply({"apiVersion": "v1", "kind": "Pod",
                        "metadata": {"name": "web-%d" % (i + 1), "namespace": "default", "labels": {"app": "web"}},
@@ -212,6 +212,13 @@ class ProxyWorld(unittest.TestCase):
                                                 "ports": [{"containerPort": 8080, "name": "http"}]}]}})
             cls.set_ready("web-%d" % (i + 1), ip)
         cls.svc = {}
+
+    @classmethod
+    def _node_addresses(cls):
+        addrs = [{"type": "InternalIP", "address": NODE_IP}]
+        if cls.IPV6:
+            addrs.insert(0 if cls.IPV6_PRIMARY else 1, {"type": "InternalIP", "address": NODE_IP6})
+        return addrs
 
     @classmethod
     def cluster_objects(cls):

@@ -125,5 +125,45 @@ class ProxyIPv6E2E(proxy_world.ProxyWorld):
         self.assertIn("-d %s " % self.ip("dual", 6), v6)
 
 
+
+@unittest.skipUnless(proxy_world.usable() and proxy_world.shutil.which("ip6tables"),
+                     "needs root, ip, busybox, kubectl, iptables, ip6tables and the knode binary")
+class ProxyIPv6PrimaryE2E(proxy_world.ProxyWorld):
+    """A node whose first address is IPv6, with nodePortAddresses naming only an IPv6 CIDR: IPv6 is
+    the primary family, NodePorts of IPv6 go to that CIDR's node address only, IPv4 (no CIDR of its
+    family) keeps every local address, as upstream."""
+    IPV6 = True
+    IPV6_PRIMARY = True
+    CLUSTER_CIDR = "fd00::244:0/112,10.244.0.0/16"
+    CONFIG_EXTRA = 'nodePortAddresses: ["fd00::/64"]\n'
+
+    @classmethod
+    def cluster_objects(cls):
+        http = [{"name": "http", "port": 80, "targetPort": 8080}]
+        cls.add_service("np", {"type": "NodePort", "ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"],
+                               "selector": {"app": "web"}, "ports": http})
+        cls.apply(slice6("np", POD_IPS6[:1]))
+
+    def test_01_ipv6_primary_and_node_ports_per_family(self):
+        self.assertEqual(self.svc["np"]["spec"]["ipFamilies"], ["IPv6", "IPv4"])
+        self.assertIn(":", self.svc["np"]["spec"]["clusterIP"])
+        self.wait_for(lambda: 'primary ipFamily="IPv6"' in self.proxy_text(), what="IPv6 as the primary family")
+        ip6, ip4 = self.svc["np"]["spec"]["clusterIPs"]
+        self.wait_for(lambda: self.bodies("http://[%s]:80/" % ip6, 10) == {"pod1"}, what="the IPv6 cluster IP")
+        self.wait_for(lambda: self.bodies("http://%s:80/" % ip4, 20) == {"pod1", "pod2", "pod3"},
+                      what="the IPv4 cluster IP")
+        port = self.node_port("np")
+        self.wait_for(lambda: self.bodies("http://[%s]:%d/" % (NODE_IP6, port), 10, EXT) == {"pod1"},
+                      what="the IPv6 NodePort from outside")
+        self.wait_for(lambda: self.bodies("http://%s:%d/" % (proxy_world.NODE_IP, port), 20, EXT) ==
+                      {"pod1", "pod2", "pod3"}, what="the IPv4 NodePort from outside")
+        nat6 = in_ns(NODE, "ip6tables-save", "-t", "nat").stdout
+        self.assertIn("-d %s/128 -m comment --comment \"kubernetes service nodeports;" % NODE_IP6, nat6)
+        self.assertNotIn("--dst-type LOCAL ! -d ::1/128 -j KUBE-NODEPORTS", nat6)
+        nat4 = in_ns(NODE, "iptables-save", "-t", "nat").stdout
+        self.assertIn("-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS", nat4)
+
+
+
 if __name__ == "__main__":
     unittest.main()
