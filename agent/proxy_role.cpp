@@ -296,16 +296,22 @@ int proxy_main(const std::vector<std::string>& args) {
       if (node_informer)
         for (const auto& obj : node_informer->store().list())
           if (auto n = kube::decode_node(*obj)) node = std::move(*n);
-      std::vector<std::string> ips;  // each family's NodePort addresses
+      // Each family's NodePort addresses. A family that means every address while another names
+      // IPs adds none (a wildcard listener would take the other family's port too).
+      std::vector<std::string> ips;
+      bool any_specific = false;
       for (auto f : families) {
         proxy::NodeSettingsConfig c = node_cfg;
         c.family = f;
+        c.primary_family = f == families[0];
         auto s = proxy::build_node_settings(c, node ? &*node : nullptr, proxy::local_interface_addresses());
         if (!s) return s.error();
         auto these = proxy::health_check_ips(*s);
-        if (!these) return std::optional<std::vector<std::string>>();
+        if (!these) continue;
+        any_specific = true;
         ips.insert(ips.end(), these->begin(), these->end());
       }
+      if (!any_specific) return std::optional<std::vector<std::string>>();
       return std::optional<std::vector<std::string>>(std::move(ips));
     };
   // Events, as upstream's kube-proxy records them (events.k8s.io/v1, controller "kube-proxy").

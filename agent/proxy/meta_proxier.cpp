@@ -51,6 +51,7 @@ MetaProxier::MetaProxier(ProxierOptions options, const std::vector<netrules::IPF
   for (size_t i = 0; i < families.size(); ++i) {
     ProxierOptions o = options;
     o.node.family = families[i];
+    o.node.primary_family = i == 0;
     ProxierDeps d{.syncer = *syncers[i], .clock = deps.clock, .health = deps.health, .metrics = deps.metrics,
                   .service_health = merged_health_ ? merged_health_->part(i) : deps.service_health,
                   .conntrack = deps.conntrack};

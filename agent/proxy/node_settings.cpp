@@ -115,7 +115,10 @@ Result<netrules::NodeSettings> build_node_settings(const NodeSettingsConfig& c, 
   // (upstream then uses the family's zero CIDR): every local address, also those added later.
   const std::string catch_all = c.family == netrules::IPFamily::IPv4 ? "0.0.0.0/0" : "::/0";
   const bool none_of_family = std::none_of(c.node_port_addresses.begin(), c.node_port_addresses.end(),
-                                           [&](const std::string& a) { return a == "primary" || of_family(a, c.family); });
+                                           [&](const std::string& a) {
+                                             if (a == "primary") return c.primary_family || !s.node_ip.empty();
+                                             return of_family(a, c.family);
+                                           });
   if (none_of_family ||
       std::find(c.node_port_addresses.begin(), c.node_port_addresses.end(), catch_all) != c.node_port_addresses.end()) {
     s.nodeport_all_local = true;

@@ -25,6 +25,9 @@ struct NodeSettingsConfig {
   bool localhost_node_ports = true;
   bool conntrack_tcp_be_liberal = false;
   std::string bind_address;  // a non-zero bind address is the node IP, as upstream
+  // False for a dual-stack proxy's second family: there "primary" without a node IP of the family
+  // means every address (upstream keeps no CIDR of that family), instead of waiting for one.
+  bool primary_family = true;
 };
 
 // Whether the settings need the Node object (NodeCIDR mode, "primary" NodePort addresses).

@@ -164,3 +164,18 @@ TEST_CASE("nodePortAddresses: each family keeps its own CIDRs; none of a family 
   REQUIRE(both4.ok());
   CHECK(both4->nodeport_ips == std::vector<std::string>{"192.168.1.10"});
 }
+
+TEST_CASE("nodePortAddresses primary: the second family without a node IP keeps every address", "[proxy][ipv6]") {
+  NodeSettingsConfig c{.family = IPFamily::IPv6, .node_port_addresses = {"primary"}, .primary_family = false};
+  auto node = make_node("n", "192.168.1.10");
+  auto s6 = build_node_settings(c, &node, {"192.168.1.10", "fd00:77::1"});
+  REQUIRE(s6.ok());
+  CHECK(s6->nodeport_all_local);
+  node.status.addresses.push_back({"InternalIP", "fd00:77::1"});
+  s6 = build_node_settings(c, &node, {"192.168.1.10", "fd00:77::1"});
+  REQUIRE(s6.ok());
+  CHECK(s6->nodeport_ips == std::vector<std::string>{"fd00:77::1"});
+  c.primary_family = true;  // the primary family waits for its node IP, as before
+  auto none = make_node("n", "192.168.1.10");
+  CHECK_FALSE(build_node_settings(c, &none, {}).ok());
+}
