@@ -238,8 +238,6 @@ int proxy_main(const std::vector<std::string>& args) {
     if (!changed) log::error("Failed to apply the conntrack settings", changed.error());
     else
       for (const auto& k : *changed) log::info("Set sysctl", "key", k);
-    if (node_cfg.localhost_node_ports)
-      if (Status st = netrules::ensure_route_localnet(); !st) log::error("Failed to set route_localnet", st.error());
   }
   if (o.init_only) {
     log::info("Initialization done (--init-only), exiting");
@@ -272,6 +270,10 @@ int proxy_main(const std::vector<std::string>& args) {
   }
   if (families.size() == 2) log::info("kube-proxy running in dual-stack mode", "primary ipFamily", netrules::family_name(primary));
   else log::info("kube-proxy running in single-stack mode", "ipFamily", netrules::family_name(primary));
+  // Localhost NodePorts are IPv4 only: route_localnet only when an IPv4 proxier runs, as upstream.
+  if (!o.dry_run && node_cfg.localhost_node_ports &&
+      std::find(families.begin(), families.end(), netrules::IPFamily::IPv4) != families.end())
+    if (Status st = netrules::ensure_route_localnet(); !st) log::error("Failed to set route_localnet", st.error());
   std::vector<std::unique_ptr<netrules::Backend>> backends;
   std::vector<std::unique_ptr<netrules::IptablesSyncer>> syncers;
   for (size_t i = 0; i < families.size(); ++i) {

@@ -2,7 +2,8 @@
 namespaces (fd00::/64 ULA addresses on the test's veths only): an IPv6 ClusterIP from a client pod
 to backend pods over IPv6, a NodePort reached over IPv6 from outside the node, a dual-stack Service
 answering on both families, REJECT (ICMPv6 port unreachable) without endpoints, and the ip6tables
-rules themselves. The API server double gives IPv6 cluster IPs from fd00:10:96::/108; the IPv6
+rules themselves, UDP flows to a removed IPv6 endpoint deleted (`conntrack -f ipv6`), and an
+IPv6-primary node. The API server double gives IPv6 cluster IPs from fd00:10:96::/108; the IPv6
 endpoints are EndpointSlices of addressType IPv6 written by the test, as for selector-less Services.
 """
 import json
@@ -17,7 +18,20 @@ import proxy_world  # noqa: E402
 from proxy_world import CLIENT, EXT, NODE, NODE_IP6, NODE_NAME, POD_IPS6, in_ns  # noqa: E402
 
 
-def slice6(service, ips, name=None):
+UDP_PORT, UDP_TARGET = 5353, 9053
+UDP_RESPONDER = ("import socket,sys\n"
+                 "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.bind(('::',int(sys.argv[2])))\n"
+                 "while True:\n"
+                 " d,a=s.recvfrom(2048); s.sendto(sys.argv[1].encode(),a)\n")
+UDP_ASK = ("import socket,sys\n"
+           "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
+           "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('::',int(sys.argv[3])))\n"
+           "s.settimeout(float(sys.argv[4])); s.sendto(b'who',(sys.argv[1],int(sys.argv[2])))\n"
+           "try: print(s.recvfrom(2048)[0].decode())\n"
+           "except OSError: print('')\n")
+
+
+def slice6(service, ips, name=None, port=("http", 8080, "TCP")):
     """An EndpointSlice of addressType IPv6 for `service` (port "http" → 8080), endpoints ready."""
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"name": name or service + "-v6", "namespace": "default",
@@ -25,7 +39,7 @@ def slice6(service, ips, name=None):
             "addressType": "IPv6",
             "endpoints": [{"addresses": [ip], "conditions": {"ready": True, "serving": True, "terminating": False},
                            "nodeName": NODE_NAME} for ip in ips],
-            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+            "ports": [{"name": port[0], "port": port[1], "protocol": port[2]}]}
 
 
 @unittest.skipUnless(proxy_world.usable() and proxy_world.shutil.which("ip6tables"),
@@ -46,6 +60,11 @@ class ProxyIPv6E2E(proxy_world.ProxyWorld):
         # Dual-stack: the double's controller writes the IPv4 slice from the pods, the test the IPv6 one.
         cls.add_service("dual", {"ipFamilyPolicy": "PreferDualStack", "selector": {"app": "web"}, "ports": http})
         cls.apply(slice6("dual", POD_IPS6[1:]))
+        cls.add_service("udp6", {"ipFamilies": ["IPv6"], "ports": [{"name": "dns", "protocol": "UDP",
+                                                                     "port": UDP_PORT, "targetPort": UDP_TARGET}]})
+        cls.apply(slice6("udp6", POD_IPS6[:1], port=("dns", UDP_TARGET, "UDP")))
+        for i, ns in enumerate(proxy_world.PODS[:2]):
+            cls.background(ns, sys.executable, "-c", UDP_RESPONDER, "pod%d" % (i + 1), str(UDP_TARGET))
 
     def ip(self, name, family):
         for ip in self.svc[name]["spec"]["clusterIPs"]:
@@ -114,6 +133,28 @@ class ProxyIPv6E2E(proxy_world.ProxyWorld):
         r = in_ns(NODE, "python3", "-c", "import urllib.request;print(urllib.request.urlopen("
                   "'http://127.0.0.1:10256/healthz',timeout=3).read().decode())")
         self.assertIn("lastUpdated", r.stdout)
+
+    def test_09_udp_stale_flow_deleted_with_conntrack_f_ipv6(self):
+        vip = self.ip("udp6", 6)
+        sport = 40053  # one flow all along: without `conntrack -D -f ipv6` it would stay on pod1
+
+        def ask(timeout=0.5):
+            return in_ns(CLIENT, sys.executable, "-c", UDP_ASK, vip, str(UDP_PORT), str(sport), str(timeout)).stdout.strip()
+        self.wait_for(lambda: ask() == "pod1", what="a UDP answer from pod1 over IPv6")
+        self.assertTrue(any("sport=%d" % sport in f for f in in_ns(
+            NODE, "conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-dst", vip, check=False).stdout.splitlines()))
+        both = ("dns", UDP_TARGET, "UDP")
+        self.apply(slice6("udp6", POD_IPS6[:2], port=both))
+        self.wait_for(lambda: "[%s]:%d" % (POD_IPS6[1], UDP_TARGET) in in_ns(NODE, "ip6tables-save", "-t", "nat").stdout,
+                      what="pod2 in the UDP service's rules")
+        self.assertEqual(ask(), "pod1")  # the flow is pinned
+        t0 = time.time()
+        self.apply(slice6("udp6", POD_IPS6[1:2], port=both))
+        self.wait_for(lambda: ask(0.2) == "pod2", 10, "the IPv6 flow to move to pod2")
+        print("\n  IPv6 UDP flow moved to the remaining endpoint %.2fs after the slice update (incl. kubectl)"
+              % (time.time() - t0), file=sys.stderr)
+        self.assertFalse([f for f in in_ns(NODE, "conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-dst", vip,
+                                           check=False).stdout.splitlines() if "src=%s" % POD_IPS6[0] in f])
 
     def test_08_dry_run_prints_both_families(self):
         r = in_ns(NODE, knode_e2e.KNODE, "proxy", "--config", self.config, "--dry-run", check=False, timeout=60)
