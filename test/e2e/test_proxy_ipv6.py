@@ -15,20 +15,14 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import knode_e2e  # noqa: E402
 import proxy_world  # noqa: E402
+import test_proxy_services  # noqa: E402  (its helpers only; its tests run from their own file)
 from proxy_world import CLIENT, EXT, NODE, NODE_IP6, NODE_NAME, POD_IPS6, in_ns  # noqa: E402
 
 
-UDP_PORT, UDP_TARGET = 5353, 9053
-UDP_RESPONDER = ("import socket,sys\n"
-                 "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); s.bind(('::',int(sys.argv[2])))\n"
-                 "while True:\n"
-                 " d,a=s.recvfrom(2048); s.sendto(sys.argv[1].encode(),a)\n")
-UDP_ASK = ("import socket,sys\n"
-           "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
-           "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('::',int(sys.argv[3])))\n"
-           "s.settimeout(float(sys.argv[4])); s.sendto(b'who',(sys.argv[1],int(sys.argv[2])))\n"
-           "try: print(s.recvfrom(2048)[0].decode())\n"
-           "except OSError: print('')\n")
+# test_proxy_services' UDP responder and client, over IPv6 ('' binds in6addr_any).
+UDP_PORT, UDP_TARGET = test_proxy_services.UDP_PORT, test_proxy_services.UDP_TARGET
+UDP_RESPONDER = test_proxy_services.UDP_RESPONDER.replace("AF_INET,", "AF_INET6,")
+UDP_ASK = test_proxy_services.UDP_ASK.replace("AF_INET,", "AF_INET6,")
 
 
 def slice6(service, ips, name=None, port=("http", 8080, "TCP")):

@@ -10,25 +10,6 @@
 using namespace knode::netrules;
 using namespace knode::netrules::testing;
 
-namespace {
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Compares with a golden file; KNODE_UPDATE_GOLDEN=1 rewrites it.
-void check_golden(const std::string& name, const std::string& got) {
-  std::string path = std::string(KNODE_SOURCE_DIR) + "/test/fixtures/netrules/" + name;
-  if (std::getenv("KNODE_UPDATE_GOLDEN")) {
-    std::ofstream(path) << got;
-  }
-  std::string want = read_file(path);
-  INFO("golden file " << path << " (set KNODE_UPDATE_GOLDEN=1 to regenerate)");
-  CHECK(got == want);
-}
-}  // namespace
 
 TEST_CASE("full payload of a small cluster matches the golden file", "[netrules][golden]") {
   FakeBackend backend;

@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "netrules/chain_names.h"
 #include "netrules/fake_backend.h"
@@ -74,24 +72,13 @@ Packet from_outside(std::string dst, int port, std::string src = "2001:db8:203::
 
 using Set = std::set<std::string>;
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("IPv6 full payload matches the golden file", "[netrules][ipv6][golden]") {
   FakeBackend backend;
   IptablesSyncer syncer(backend, test_node_v6());
   for (auto& s : small_cluster_v6()) syncer.update_service(s.port, s.endpoints);
-  const std::string got = syncer.full_payload();
-  const std::string path = std::string(KNODE_SOURCE_DIR) + "/test/fixtures/netrules/small_cluster_v6_full.txt";
-  if (std::getenv("KNODE_UPDATE_GOLDEN")) std::ofstream(path) << got;
-  INFO("golden file " << path << " (set KNODE_UPDATE_GOLDEN=1 to regenerate)");
-  CHECK(got == read_file(path));
+  check_golden("small_cluster_v6_full.txt", syncer.full_payload());
 }
 
 TEST_CASE("IPv6 rules leave out the IPv4-only parts", "[netrules][ipv6]") {

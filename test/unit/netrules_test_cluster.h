@@ -1,12 +1,33 @@
 // A small cluster shared by the netrules unit tests.
 #pragma once
 
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "netrules/model.h"
 
 namespace knode::netrules::testing {
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Compares with test/fixtures/netrules/<name>; KNODE_UPDATE_GOLDEN=1 rewrites it.
+inline void check_golden(const std::string& name, const std::string& got) {
+  std::string path = std::string(KNODE_SOURCE_DIR) + "/test/fixtures/netrules/" + name;
+  if (std::getenv("KNODE_UPDATE_GOLDEN")) std::ofstream(path) << got;
+  std::string want = read_file(path);
+  INFO("golden file " << path << " (set KNODE_UPDATE_GOLDEN=1 to regenerate)");
+  CHECK(got == want);
+}
 
 inline ServicePortName spn(std::string ns, std::string name, std::string port, Protocol p = Protocol::TCP) {
   return {.namespace_name = std::move(ns), .name = std::move(name), .port = std::move(port), .protocol = p};

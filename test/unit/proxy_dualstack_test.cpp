@@ -18,12 +18,6 @@ namespace {
 
 bool contains(const std::string& s, const std::string& n) { return s.find(n) != std::string::npos; }
 
-struct FakeServiceHealth : ServiceHealthRegistry {
-  std::map<NamespacedName, int> ports, counts;
-  void sync_services(const std::map<NamespacedName, int>& p) override { ports = p; }
-  void sync_endpoints(const std::map<NamespacedName, int>& c) override { counts = c; }
-};
-
 struct DualStack {
   netrules::FakeBackend b4, b6;
   netrules::IptablesSyncer s4{b4, netrules::NodeSettings{}}, s6{b6, netrules::NodeSettings{.family = IPFamily::IPv6}};

@@ -32,12 +32,6 @@ bool chain_mentions(const std::string& save, const std::string& chain, const std
   return false;
 }
 
-struct FakeServiceHealth : ServiceHealthRegistry {
-  std::map<NamespacedName, int> ports, counts;
-  void sync_services(const std::map<NamespacedName, int>& p) override { ports = p; }
-  void sync_endpoints(const std::map<NamespacedName, int>& c) override { counts = c; }
-};
-
 struct Fixture {
   netrules::FakeBackend backend;
   netrules::IptablesSyncer syncer{backend, netrules::NodeSettings{}};

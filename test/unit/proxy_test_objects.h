@@ -1,14 +1,23 @@
 // Builders of Service / EndpointSlice / Node objects for the proxy's unit tests.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "agent/kube/endpointslice.h"
 #include "agent/kube/node.h"
 #include "agent/kube/service.h"
+#include "agent/proxy/service_health.h"
 
 namespace knode::proxy::testing {
+
+// Records what a proxier hands to the health check node port servers.
+struct FakeServiceHealth : ServiceHealthRegistry {
+  std::map<NamespacedName, int> ports, counts;
+  void sync_services(const std::map<NamespacedName, int>& p) override { ports = p; }
+  void sync_endpoints(const std::map<NamespacedName, int>& c) override { counts = c; }
+};
 
 inline kube::Service make_service(const std::string& ns, const std::string& name, const std::string& ip,
                                   int port = 80, const std::string& type = "ClusterIP", int node_port = 0) {
