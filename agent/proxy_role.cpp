@@ -150,7 +150,8 @@ netrules::IPFamily detect_primary_family(kube::Client& client, const std::string
       log::error("Failed to retrieve node info", node.error(), "node", hostname);
       continue;
     }
-    if (!node->status.addresses.empty()) {
+    const auto& addrs = node->status.addresses;
+    if (std::any_of(addrs.begin(), addrs.end(), [](const auto& a) { return a.type == "InternalIP" || a.type == "ExternalIP"; })) {
       log::info("Successfully retrieved node IP(s)", "node", hostname);
       return proxy::primary_family("", &*node);
     }
