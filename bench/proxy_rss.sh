@@ -9,7 +9,8 @@
 # The objects are written into the double's state file before it starts (creating 10 000 objects
 # through the API one by one would take minutes); they are shaped as a cluster serves them (uid,
 # creationTimestamp, ownerReferences, targetRef, zone, ...). The Services have no selector, so the
-# double's EndpointSlice controller leaves the pre-made slices alone. Everything (netns, double,
+# double's EndpointSlice controller leaves the pre-made slices alone. The Node node1 exists (the
+# proxy would otherwise wait for it before its first sync). Everything (netns, double,
 # proxy, temporary directory) is removed at the end. iptables-legacy is used (a kubelet canary
 # chain is made in the netns before the proxy starts).
 set -euo pipefail
@@ -114,6 +115,13 @@ for i in range(nsvc):
                              "controller": True, "blockOwnerDeletion": True}]},
         "addressType": "IPv4", "endpoints": eps,
         "ports": [{"name": "http", "protocol": "TCP", "port": 8080}]})
+rv += 1
+objs.setdefault("nodes", []).append({"kind": "Node", "apiVersion": "v1", "metadata": {
+    "name": "node1", "uid": str(uuid.uuid4()), "resourceVersion": str(rv), "creationTimestamp": ts,
+    "labels": {"kubernetes.io/hostname": "node1", "topology.kubernetes.io/zone": "zone-0"}},
+    "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
+    "status": {"addresses": [{"type": "InternalIP", "address": "192.168.77.1"},
+                             {"type": "Hostname", "address": "node1"}]}})
 data["rv"] = rv
 json.dump(data, open(path, "w"), separators=(",", ":"))
 EOF
