@@ -348,6 +348,27 @@ struct Mirror {
   }
 };
 
+// Holds handlers until the test opens it.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return open_; });
+  }
+  void open() {
+    {
+      std::lock_guard lk(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5000ms) {
   auto end = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < end) {
@@ -388,14 +409,8 @@ TEST_CASE("queue overflow drops queued changes and resyncs handlers to the cache
   Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}, .queue_capacity = 8});
   Mirror m;
   // The handlers stall until the test has pushed far more changes than the queue holds.
-  std::mutex gate_mu;
-  std::condition_variable gate_cv;
-  bool open = false;
-  auto gate = [&] {
-    std::unique_lock lk(gate_mu);
-    gate_cv.wait(lk, [&] { return open; });
-  };
-  inf.add_handler(m.handler(gate));
+  Gate gate;
+  inf.add_handler(m.handler([&gate] { gate.wait(); }));
   inf.start();
   c->run();  // 20 adds: the queue (8) overflows already
   auto w = c->open_watch();
@@ -403,11 +418,7 @@ TEST_CASE("queue overflow drops queued changes and resyncs handlers to the cache
   for (int i = 0; i < 20; i += 2) c->emit(w, {WatchEventType::Modified, pod("default", "p" + std::to_string(i), ++rv)});
   for (int i = 1; i < 20; i += 4) c->emit(w, {WatchEventType::Deleted, pod("default", "p" + std::to_string(i), ++rv)});
   for (int i = 0; i < 5; ++i) c->emit(w, {WatchEventType::Added, pod("other", "n" + std::to_string(i), ++rv)});
-  {
-    std::lock_guard lk(gate_mu);
-    open = true;
-  }
-  gate_cv.notify_all();
+  gate.open();
   REQUIRE(inf.wait_for_sync(5s));
   // After the resync the handlers' view equals the cache, with consistent {old,new} along the way.
   auto same = [&] {
@@ -554,13 +565,7 @@ TEST_CASE("with retain, a queue overflow resyncs handlers to each changed object
   Informer inf(c, {.reflector = {.name = "pods", .path = "/api/v1/pods"}, .queue_capacity = 4,
                    .retain = retain_metadata({})});
   Mirror m;
-  std::mutex gate_mu;
-  std::condition_variable gate_cv;
-  bool open = false;
-  auto gate = [&] {
-    std::unique_lock lk(gate_mu);
-    gate_cv.wait(lk, [&] { return open; });
-  };
+  Gate gate;
   std::mutex mu;
   std::map<std::string, std::string> nodes;  // what the handlers were told of spec.nodeName
   bool stub_seen = false;
@@ -569,7 +574,7 @@ TEST_CASE("with retain, a queue overflow resyncs handlers to each changed object
     if (!o->as_object().contains("spec")) stub_seen = true;
     else nodes[object_key(*o)] = std::string(o->at("spec").at("nodeName").as_string());
   };
-  inf.add_handler(m.handler(gate));
+  inf.add_handler(m.handler([&gate] { gate.wait(); }));
   inf.add_handler({.on_add = record,
                    .on_update = [&](const ObjectPtr&, const ObjectPtr& o) { record(o); },
                    .on_delete = [&](const ObjectPtr& o) { std::lock_guard lk(mu); nodes.erase(object_key(*o)); }});
@@ -580,11 +585,7 @@ TEST_CASE("with retain, a queue overflow resyncs handlers to each changed object
   for (int i = 0; i < 20; i += 2) c->emit(w, {WatchEventType::Modified, labelled_pod("p" + std::to_string(i), ++rv, "n2")});
   for (int i = 1; i < 20; i += 4) c->emit(w, {WatchEventType::Deleted, labelled_pod("p" + std::to_string(i), ++rv)});
   c->emit(w, {WatchEventType::Modified, labelled_pod("p0", ++rv, "n3")});
-  {
-    std::lock_guard lk(gate_mu);
-    open = true;
-  }
-  gate_cv.notify_all();
+  gate.open();
   REQUIRE(inf.wait_for_sync(5s));
   REQUIRE(eventually([&] { std::lock_guard lk(m.mu); return m.objs.size() == 15; }));
   CHECK(m.error.empty());
