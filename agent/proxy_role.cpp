@@ -2,6 +2,7 @@
 // EndpointSlices, this Node) feeding the Proxier's change trackers → a bounded-frequency runner
 // driving the iptables syncer, plus the healthz, metrics and health-check-node-port servers.
 // Wiring only; the logic lives in agent/proxy/ and netrules/.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -177,6 +178,10 @@ int proxy_main(const std::vector<std::string>& args) {
     return 0;
   }
   const config::KubeProxyConfiguration& cfg = o.config;
+  // One malloc arena: the network thread builds the listed objects, the handler threads decode
+  // them and the sync thread renders rules; with an arena per thread, the pages each one frees
+  // after the first sync stay scattered (measured at 10k Services: ~40 MiB more RSS).
+  mallopt(M_ARENA_MAX, 1);
   log::info("Starting kube-proxy", "version", version_string(), "config", o.config_file, "mode", cfg.mode);
 
   if (o.cleanup) {
