@@ -200,6 +200,7 @@ void scenario(IptablesMode mode) {
   syncer->update_service(empty, {});
   syncer->update_service(echo_svc, echo_eps);
   auto first = syncer->sync();
+  INFO((first.ok() ? std::string() : first.error().message()));
   REQUIRE(first.ok());
   CHECK(first->full);
   CHECK(first->restored);
