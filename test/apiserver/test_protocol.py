@@ -452,6 +452,38 @@ class ProtocolTest(unittest.TestCase):
         self.ok(self.d.request("DELETE", PODS + "/eps-1", {"gracePeriodSeconds": 0}))
         sl = wait(lambda s: not s.get("endpoints"))
 
+    def test_endpointslices_per_address_family(self):
+        # A dual-stack Service gets one slice per family from the pods' podIPs; an IPv4 Service
+        # ignores the IPv6 address; the Endpoints object carries the primary family only.
+        self.ok(self.d.create(NS + "/services", {"metadata": {"name": "ds"}, "spec": {
+            "selector": {"app": "ds"}, "ipFamilyPolicy": "RequireDualStack",
+            "ipFamilies": ["IPv6", "IPv4"], "ports": [{"port": 80}]}}), 201)
+        self.ok(self.d.create(NS + "/services", {"metadata": {"name": "v4"}, "spec": {
+            "selector": {"app": "ds"}, "ports": [{"port": 80}]}}), 201)
+        p = pod("ds-1", node="node1")
+        p["metadata"]["labels"] = {"app": "ds"}
+        self.ok(self.d.create(PODS, p), 201)
+        self.ok(self.d.patch(PODS + "/ds-1/status", {"status": {
+            "phase": "Running", "podIP": "10.244.1.6",
+            "podIPs": [{"ip": "10.244.1.6"}, {"ip": "fd00:244::6"}],
+            "conditions": [{"type": "Ready", "status": "True"}]}},
+            "application/strategic-merge-patch+json"))
+
+        def slices(svc):
+            path = ("/apis/discovery.k8s.io/v1/namespaces/proto/endpointslices?labelSelector="
+                    "kubernetes.io%2Fservice-name%3D" + svc)
+            return {s["addressType"]: [a for e in s.get("endpoints") or [] for a in e["addresses"]]
+                    for s in self.ok(self.d.get(path))["items"]}
+        deadline = time.time() + 5
+        while time.time() < deadline and not (
+                slices("ds") == {"IPv6": ["fd00:244::6"], "IPv4": ["10.244.1.6"]} and
+                slices("v4") == {"IPv4": ["10.244.1.6"]}):
+            time.sleep(0.1)
+        self.assertEqual(slices("ds"), {"IPv6": ["fd00:244::6"], "IPv4": ["10.244.1.6"]})
+        self.assertEqual(slices("v4"), {"IPv4": ["10.244.1.6"]})
+        ep = self.ok(self.d.get(NS + "/endpoints/ds"))
+        self.assertEqual([a["ip"] for a in ep["subsets"][0]["addresses"]], ["fd00:244::6"])
+
     # ------------------------------------------------------------------ auth
     def test_bearer_tokens_and_anonymous(self):
         token = read_kubeconfig_token(self.d.path("kube-proxy.kubeconfig"))

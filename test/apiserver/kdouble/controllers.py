@@ -36,6 +36,16 @@ def pod_ready(pod):
     return False
 
 
+def pod_ip(pod, family):
+    """The pod's IP of an address family ("IPv4"/"IPv6") from status.podIPs (or podIP), or None."""
+    st = pod.get("status") or {}
+    ips = [e.get("ip") for e in st.get("podIPs") or []] or [st.get("podIP")]
+    for ip in ips:
+        if ip and (":" in ip) == (family == "IPv6"):
+            return ip
+    return None
+
+
 def pod_in_endpoints(pod):
     st = pod.get("status") or {}
     if not st.get("podIP") and not st.get("podIPs"):
@@ -275,6 +285,9 @@ class Controllers:
         pods = [p for p in self.store.list("pods", ns)[0]
                 if sel.matches(p["metadata"].get("labels")) and pod_in_endpoints(p)]
         nodes = {n["metadata"]["name"]: n for n in self.store.list("nodes")[0]}
+        # One set of slices per address family of the Service (ipFamilies; IPv4 when unset), as
+        # upstream's EndpointSlice controller; the Endpoints object carries the primary family only.
+        families = spec.get("ipFamilies") or ["IPv4"]
         groups = {}
         for pod in pods:
             ports = []
@@ -290,22 +303,22 @@ class Controllers:
             key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
             groups.setdefault(key, (ports, []))[1].append(pod)
         desired = []
-        for key in sorted(groups):
-            ports, gpods = groups[key]
-            eps = [self._endpoint(p, svc, nodes) for p in gpods]
-            eps = [e for e in eps if e is not None]
-            eps.sort(key=lambda e: (e["targetRef"]["name"]))
-            for i in range(0, len(eps), MAX_ENDPOINTS_PER_SLICE):
-                desired.append((ports, eps[i:i + MAX_ENDPOINTS_PER_SLICE]))
-        if not desired:
-            desired.append(([], None))
+        for family in families:
+            of_family = []
+            for key in sorted(groups):
+                ports, gpods = groups[key]
+                eps = [self._endpoint(p, svc, nodes, family) for p in gpods]
+                eps = [e for e in eps if e is not None]
+                eps.sort(key=lambda e: (e["targetRef"]["name"]))
+                for i in range(0, len(eps), MAX_ENDPOINTS_PER_SLICE):
+                    of_family.append((family, ports, eps[i:i + MAX_ENDPOINTS_PER_SLICE]))
+            desired.extend(of_family or [(family, [], None)])  # a placeholder per family
         self._reconcile_slices(svc, slices, desired)
-        self._sync_endpoints(svc, groups, nodes)
+        self._sync_endpoints(svc, groups, nodes, families[0])
 
-    def _endpoint(self, pod, svc, nodes):
-        st = pod.get("status") or {}
-        ip = st.get("podIP") or ((st.get("podIPs") or [{}])[0]).get("ip")
-        if not ip or ":" in ip:
+    def _endpoint(self, pod, svc, nodes, family="IPv4"):
+        ip = pod_ip(pod, family)
+        if not ip:
             return None
         serving = pod_ready(pod)
         terminating = bool(pod["metadata"].get("deletionTimestamp"))
@@ -343,16 +356,16 @@ class Controllers:
                   "blockOwnerDeletion": True}]
         existing = sorted(existing, key=lambda s: s["metadata"]["name"])
         unused = list(existing)
-        for ports, eps in desired:
-            # prefer an existing slice with the same ports
+        for family, ports, eps in desired:
+            # prefer an existing slice of the family with the same ports (addressType is immutable)
             match = None
             for s in unused:
-                if s.get("ports") == ports:
+                if s.get("addressType") == family and s.get("ports") == ports:
                     match = s
                     break
-            if match is None and unused:
-                match = unused[0]
-            body = {"addressType": "IPv4", "endpoints": eps, "ports": ports}
+            if match is None:
+                match = next((s for s in unused if s.get("addressType") == family), None)
+            body = {"addressType": family, "endpoints": eps, "ports": ports}
             if match is not None:
                 unused.remove(match)
                 same = all(match.get(k) == v for k, v in body.items()) and \
@@ -384,16 +397,16 @@ class Controllers:
         for s in unused:
             self._delete(SLICES, ns, s["metadata"]["name"])
 
-    def _sync_endpoints(self, svc, groups, nodes):
+    def _sync_endpoints(self, svc, groups, nodes, family="IPv4"):
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         publish = bool(svc["spec"].get("publishNotReadyAddresses"))
         subsets = []
         for key in sorted(groups):
             ports, pods = groups[key]
             ready, not_ready = [], []
-            for pod in sorted(pods, key=lambda p: (p.get("status") or {}).get("podIP", "")):
-                ip = (pod.get("status") or {}).get("podIP")
-                if not ip or ":" in ip:
+            for pod in sorted(pods, key=lambda p: pod_ip(p, family) or ""):
+                ip = pod_ip(pod, family)
+                if not ip:
                     continue
                 terminating = bool(pod["metadata"].get("deletionTimestamp"))
                 addr = {"ip": ip, "targetRef": {
