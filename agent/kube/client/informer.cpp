@@ -7,6 +7,18 @@ namespace knode::kube {
 Informer::Informer(std::shared_ptr<Client> client, InformerOptions options) : opts_(std::move(options)) {
   if (opts_.queue_capacity == 0) opts_.queue_capacity = 1;
   if (opts_.retain) store_.set_retain(opts_.retain);
+  if (!opts_.reflector.between_pages) {
+    opts_.reflector.between_pages = [this](std::function<void()> resume) {
+      {
+        std::lock_guard lk(mu_);
+        if (!stopping_ && queue_.size() + pending_.size() > opts_.list_backlog) {
+          resume_list_ = std::move(resume);
+          return;
+        }
+      }
+      resume();
+    };
+  }
   reflector_ = Reflector::create(std::move(client), &store_, opts_.reflector);
   store_.set_observer([this](Delta&& d) { enqueue(std::move(d)); });
   reflector_->on_replaced([this] {
@@ -35,6 +47,7 @@ void Informer::stop() {
   {
     std::lock_guard lk(mu_);
     stopping_ = true;
+    resume_list_ = nullptr;
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
@@ -83,8 +96,16 @@ void Informer::enqueue(Delta&& d) {
 void Informer::run_handlers() {
   for (;;) {
     std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return stopping_ || resync_needed_ || !queue_.empty(); });
+    auto list_may_go_on = [&] { return resume_list_ && queue_.size() + pending_.size() <= opts_.list_backlog / 2; };
+    cv_.wait(lk, [&] { return stopping_ || resync_needed_ || !queue_.empty() || list_may_go_on(); });
     if (stopping_) return;
+    if (list_may_go_on()) {
+      auto resume = std::move(resume_list_);
+      resume_list_ = nullptr;
+      lk.unlock();
+      resume();
+      continue;
+    }
     if (resync_needed_) {
       lk.unlock();
       resync();
@@ -116,7 +137,7 @@ void Informer::deliver(const Item& item) {
   if (item.type == Delta::Type::Deleted) {
     auto it = delivered_.find(item.key);
     if (it == delivered_.end()) return;  // the handlers never saw it
-    ObjectPtr last = item.obj ? item.obj : it->second;
+    ObjectPtr last = item.obj ? item.obj : it->second.object();
     delivered_.erase(it);
     for (auto& h : handlers_)
       if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
@@ -129,7 +150,7 @@ void Informer::deliver(const Item& item) {
     return;
   }
   if (it->second == item.kept) return;
-  ObjectPtr old = std::move(it->second);
+  ObjectPtr old = it->second.object();
   it->second = item.kept;
   for (auto& h : handlers_)
     if (h.on_update) guarded("update", [&] { h.on_update(old, item.obj); });

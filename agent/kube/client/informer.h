@@ -45,6 +45,9 @@ struct InformerOptions {
   ReflectorOptions reflector;
   size_t queue_capacity = 65536;  // queued changes before an overflow turns into a resync
   Store::RetainFunc retain;       // what the cache keeps of each object (default: all of it)
+  // A list fetches its next page only once at most this many changes wait for the handlers, so
+  // that a large list holds a few pages of whole objects at a time, not all of them.
+  size_t list_backlog = 1000;
 };
 
 struct InformerStats {
@@ -82,7 +85,7 @@ class Informer {
     Delta::Type type;
     std::string key;
     ObjectPtr obj;
-    ObjectPtr kept;  // what the store cached of obj (Added, Updated)
+    Cached kept;     // what the store cached of obj (Added, Updated)
     uint64_t seq;
   };
   void enqueue(Delta&& d);
@@ -101,6 +104,7 @@ class Informer {
   bool resync_needed_ = false;
   std::unordered_map<std::string, Item> pending_;  // after an overflow: the latest change per key
   bool stopping_ = false;
+  std::function<void()> resume_list_;  // a list waiting for the queue to drain
   uint64_t seq_ = 0;              // sequence of enqueued changes
   uint64_t sync_seq_ = 0;         // the first list's last change
   bool sync_marked_ = false;
@@ -110,7 +114,7 @@ class Informer {
   bool started_ = false;
 
   // Handler thread only: what the handlers have seen, by key (as the store kept it).
-  std::unordered_map<std::string, ObjectPtr> delivered_;
+  std::unordered_map<std::string, Cached> delivered_;
 };
 
 }  // namespace knode::kube

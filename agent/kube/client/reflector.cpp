@@ -35,7 +35,8 @@ struct Reflector::ListState {
   std::string rv_param;
   std::string cont;
   bool full = false;  // a continue token expired: one list without limit
-  std::vector<ObjectPtr> items;
+  bool begun = false;  // the store's replacement has begun
+  size_t items = 0;
   std::string list_rv;
 };
 
@@ -163,7 +164,8 @@ void Reflector::list_page(std::shared_ptr<ListState> st) {
           // The continue token expired: fall back to one full list at the same resourceVersion.
           log::infov(2, "Continue token expired; listing without limit", "reflector", self->opts_.name);
           st->cont.clear();
-          st->items.clear();
+          st->begun = false;  // starts the store's replacement over
+          st->items = 0;
           st->full = true;
           self->list_page(st);
           return;
@@ -189,12 +191,20 @@ void Reflector::list_page(std::shared_ptr<ListState> st) {
         if (st->list_rv.empty() || st->cont.empty()) st->list_rv = std::string(v->get_string());
       if (auto* v = md->get_object().if_contains("continue"); v && v->is_string()) cont = std::string(v->get_string());
     }
+    if (!st->begun) {
+      self->store_->replace_begin();
+      st->begun = true;
+    }
     if (items && items->is_array()) {
       auto& arr = items->get_array();
-      st->items.reserve(st->items.size() + arr.size());
+      std::vector<ObjectPtr> page;
+      page.reserve(arr.size());
       for (auto& item : arr)
-        st->items.push_back(std::make_shared<const json::value>(
+        page.push_back(std::make_shared<const json::value>(
             self->opts_.transform ? self->opts_.transform(std::move(item)) : std::move(item)));
+      st->items += page.size();
+      *r = json::value();  // the moved-from page
+      self->store_->replace_page(std::move(page));
     }
     {
       std::lock_guard lk(self->mu_);
@@ -202,11 +212,22 @@ void Reflector::list_page(std::shared_ptr<ListState> st) {
     }
     if (!cont.empty()) {
       st->cont = std::move(cont);
-      self->list_page(st);
+      if (!self->opts_.between_pages) {
+        self->list_page(st);
+        return;
+      }
+      std::weak_ptr<Reflector> weak = self;
+      self->opts_.between_pages([weak, st] {
+        auto me = weak.lock();
+        if (!me) return;
+        me->client_->post([me, st] {
+          if (!me->stopped_) me->list_page(st);
+        });
+      });
       return;
     }
-    size_t n = st->items.size();
-    self->store_->replace(std::move(st->items));
+    size_t n = st->items;
+    self->store_->replace_end();
     {
       std::lock_guard lk(self->mu_);
       ++self->stats_.lists;

@@ -32,6 +32,10 @@ struct ReflectorOptions {
   // Applied to every listed or watched object before it is cached (client-go's SetTransform), e.g. to
   // drop metadata.managedFields and save memory. Runs on the event-loop thread: keep it cheap.
   std::function<boost::json::value(boost::json::value&&)> transform;
+  // Called between two pages of a list, after a page went into the store; the next page is
+  // requested once `resume` is called (from any thread). The informer uses it to let its handlers
+  // catch up, so that a list holds a page or two of whole objects rather than all of them.
+  std::function<void(std::function<void()> resume)> between_pages;
 };
 
 struct ReflectorStats {

@@ -2,6 +2,9 @@
 
 #include <mutex>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 namespace knode::kube {
 
 namespace json = boost::json;
@@ -42,14 +45,31 @@ std::vector<std::string> namespace_index(const json::value& obj) {
   return {std::string(ns)};
 }
 
+Cached Cached::text_of(const json::value& v) {
+  Cached c;
+  c.p_ = std::make_shared<const std::string>(json::serialize(v));
+  c.text_ = true;
+  return c;
+}
+
+ObjectPtr Cached::object() const {
+  if (!p_) return nullptr;
+  if (!text_) return std::static_pointer_cast<const json::value>(p_);
+  boost::system::error_code ec;
+  auto v = json::parse(*std::static_pointer_cast<const std::string>(p_), ec);
+  if (ec) return nullptr;  // not reached: the text was serialized here
+  return std::make_shared<const json::value>(std::move(v));
+}
+
 Store::Store() = default;
 Store::~Store() = default;
 
 void Store::add_indexer(std::string name, IndexFunc fn) {
   std::unique_lock lk(mu_);
   Index idx{std::move(fn), {}};
-  for (auto& [key, obj] : items_)
-    for (auto& v : idx.fn(*obj)) idx.values[v].insert(key);
+  for (auto& [key, item] : items_)
+    if (auto obj = item.cached.object())
+      for (auto& v : idx.fn(*obj)) idx.values[v].insert(key);
   indexes_[std::move(name)] = std::move(idx);
 }
 
@@ -66,14 +86,15 @@ void Store::set_retain(RetainFunc fn) {
 ObjectPtr Store::get(std::string_view key) const {
   std::shared_lock lk(mu_);
   auto it = items_.find(std::string(key));
-  return it == items_.end() ? nullptr : it->second;
+  return it == items_.end() ? nullptr : it->second.cached.object();
 }
 
 std::vector<ObjectPtr> Store::list() const {
   std::shared_lock lk(mu_);
   std::vector<ObjectPtr> out;
   out.reserve(items_.size());
-  for (auto& [_, o] : items_) out.push_back(o);
+  for (auto& [_, item] : items_)
+    if (auto o = item.cached.object()) out.push_back(std::move(o));
   return out;
 }
 
@@ -94,7 +115,8 @@ std::vector<ObjectPtr> Store::by_index(std::string_view index, std::string_view 
   if (vit == it->second.values.end()) return out;
   for (auto& key : vit->second) {
     auto o = items_.find(key);
-    if (o != items_.end()) out.push_back(o->second);
+    if (o != items_.end())
+      if (auto obj = o->second.cached.object()) out.push_back(std::move(obj));
   }
   return out;
 }
@@ -117,7 +139,11 @@ size_t Store::size() const {
 Store::Snapshot Store::snapshot(const std::function<void()>& under_lock) const {
   std::shared_lock lk(mu_);
   if (under_lock) under_lock();
-  return items_;
+  Snapshot out;
+  out.reserve(items_.size());
+  for (auto& [key, item] : items_)
+    if (auto o = item.cached.object()) out.emplace(key, std::move(o));
+  return out;
 }
 
 void Store::index_add(const std::string& key, const json::value& obj) {
@@ -125,9 +151,12 @@ void Store::index_add(const std::string& key, const json::value& obj) {
     for (auto& v : idx.fn(obj)) idx.values[v].insert(key);
 }
 
-void Store::index_remove(const std::string& key, const json::value& obj) {
+void Store::index_remove(const std::string& key, const Cached& cached) {
+  if (indexes_.empty()) return;
+  ObjectPtr obj = cached.object();
+  if (!obj) return;
   for (auto& [_, idx] : indexes_) {
-    for (auto& v : idx.fn(obj)) {
+    for (auto& v : idx.fn(*obj)) {
       auto it = idx.values.find(v);
       if (it == idx.values.end()) continue;
       it->second.erase(key);
@@ -142,34 +171,34 @@ void Store::emit(Delta&& d) {
 
 void Store::put_locked(std::string key, ObjectPtr obj) {
   auto it = items_.find(key);
+  std::string rv = resource_version(*obj);
   if (it != items_.end()) {
-    if (it->second == obj) return;
-    auto old_rv = meta_string(*it->second, "resourceVersion");
-    if (!old_rv.empty() && old_rv == meta_string(*obj, "resourceVersion")) return;
+    if (it->second.cached == Cached(obj)) return;
+    if (!rv.empty() && rv == it->second.resource_version) return;
   }
-  ObjectPtr kept = retain_ ? std::make_shared<const json::value>(retain_(*obj)) : obj;
+  ObjectPtr retained = retain_ ? std::make_shared<const json::value>(retain_(*obj)) : obj;
+  Cached kept = retain_ ? Cached::text_of(*retained) : Cached(obj);
   if (it == items_.end()) {
-    index_add(key, *kept);
-    items_.emplace(key, kept);
+    index_add(key, *retained);
+    items_.emplace(key, Item{kept, std::move(rv)});
     emit(Delta{Delta::Type::Added, std::move(key), nullptr, std::move(obj), std::move(kept)});
     return;
   }
-  ObjectPtr old = it->second;
-  if (!indexes_.empty()) {
-    index_remove(key, *old);
-    index_add(key, *kept);
-  }
-  it->second = kept;
-  emit(Delta{Delta::Type::Updated, std::move(key), std::move(old), std::move(obj), std::move(kept)});
+  Cached old = std::move(it->second.cached);
+  index_remove(key, old);
+  index_add(key, *retained);
+  it->second = Item{kept, std::move(rv)};
+  emit(Delta{Delta::Type::Updated, std::move(key), old.object(), std::move(obj), std::move(kept)});
 }
 
 void Store::erase_locked(const std::string& key, ObjectPtr final_state) {
   auto it = items_.find(key);
   if (it == items_.end()) return;
-  ObjectPtr old = it->second;
-  index_remove(key, *old);
+  Cached old = std::move(it->second.cached);
   items_.erase(it);
-  emit(Delta{Delta::Type::Deleted, key, old, final_state ? std::move(final_state) : old});
+  index_remove(key, old);
+  ObjectPtr old_obj = old.object();
+  emit(Delta{Delta::Type::Deleted, key, old_obj, final_state ? std::move(final_state) : old_obj});
 }
 
 void Store::apply(WatchEventType type, ObjectPtr obj) {
@@ -191,19 +220,33 @@ void Store::apply(WatchEventType type, ObjectPtr obj) {
 }
 
 void Store::replace(std::vector<ObjectPtr> items) {
-  std::unordered_set<std::string> listed;
-  listed.reserve(items.size());
+  replace_begin();
+  replace_page(std::move(items));
+  replace_end();
+}
+
+void Store::replace_begin() {
+  std::unique_lock lk(mu_);
+  listed_.clear();
+}
+
+void Store::replace_page(std::vector<ObjectPtr> items) {
   std::unique_lock lk(mu_);
   for (auto& obj : items) {
     if (!obj) continue;
     std::string key = object_key(*obj);
     if (key.empty()) continue;
-    listed.insert(key);
+    listed_.insert(key);
     put_locked(std::move(key), std::move(obj));
   }
+}
+
+void Store::replace_end() {
+  std::unique_lock lk(mu_);
   std::vector<std::string> gone;
   for (auto& [k, _] : items_)
-    if (!listed.count(k)) gone.push_back(k);
+    if (!listed_.count(k)) gone.push_back(k);
+  std::unordered_set<std::string>().swap(listed_);
   for (auto& k : gone) erase_locked(k, nullptr);
 }
 
@@ -214,7 +257,7 @@ Store::RetainFunc retain_metadata(std::vector<std::string> labels, std::vector<s
     if (!o) return json::value(std::move(out));
     json::object md;
     if (auto* m = metadata(obj)) {
-      for (std::string_view f : {"name", "namespace", "uid", "resourceVersion"})
+      for (std::string_view f : {"name", "namespace", "resourceVersion"})
         if (auto* v = m->if_contains(f)) md.emplace(f, *v);
       auto* all = m->if_contains("labels");
       if (all && all->is_object() && !labels.empty()) {

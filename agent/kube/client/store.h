@@ -28,13 +28,32 @@ std::string object_key(const boost::json::value& obj);
 // metadata.resourceVersion, "" when missing.
 std::string resource_version(const boost::json::value& obj);
 
+// What a store keeps of one object: the object itself, or (with a retain function) the retained
+// part as compact JSON text, a few hundred bytes instead of a tree of nodes, parsed again when it
+// is read. Copies share it; equality is identity.
+class Cached {
+ public:
+  Cached() = default;
+  explicit Cached(ObjectPtr obj) : p_(std::move(obj)) {}
+  static Cached text_of(const boost::json::value& v);
+  // The object (a fresh parse for text; null when empty or when the text does not parse).
+  ObjectPtr object() const;
+  bool is_text() const { return text_; }
+  explicit operator bool() const { return p_ != nullptr; }
+  bool operator==(const Cached& o) const { return p_ == o.p_; }
+
+ private:
+  std::shared_ptr<const void> p_;  // const boost::json::value or const std::string
+  bool text_ = false;
+};
+
 struct Delta {
   enum class Type { Added, Updated, Deleted };
   Type type = Type::Added;
   std::string key;
   ObjectPtr old;   // previous cached object (Updated, Deleted)
   ObjectPtr obj;   // new object (Added, Updated) or the final state (Deleted)
-  ObjectPtr kept;  // what the store cached of `obj` (Added, Updated): `obj` itself without a retain function
+  Cached kept;     // what the store cached of `obj` (Added, Updated): `obj` itself without a retain function
 };
 
 class Store {
@@ -44,9 +63,9 @@ class Store {
   using Snapshot = std::unordered_map<std::string, ObjectPtr>;
   // What the store keeps of an object. Unlike the reflector's transform, it applies to the cached
   // copy only: deltas still carry the full new object (Delta::obj), while `old` and the last state of
-  // a deletion noticed by a relist are what was kept. The result must keep metadata.name,
-  // metadata.namespace and metadata.resourceVersion (keys and change detection) and whatever the
-  // indexers read.
+  // a deletion noticed by a relist are what was kept. The result must keep metadata.name and
+  // metadata.namespace and whatever the indexers read; it is kept as JSON text (Cached), so that
+  // reads (get, list, by_index, snapshot) parse it again.
   using RetainFunc = std::function<boost::json::value(const boost::json::value&)>;
 
   Store();
@@ -75,10 +94,17 @@ class Store {
   // A full list: reports Added/Updated for new or changed objects and Deleted for cached objects
   // that are no longer listed.
   void replace(std::vector<ObjectPtr> items);
+  // The same, for a list that arrives in pages: each page's additions and updates are applied (and
+  // reported) as it comes, so that a page's objects can be freed before the next one is fetched;
+  // replace_end() reports the cached objects no page listed as deleted. A replace_begin() during a
+  // replacement starts it over (pages already applied stay).
+  void replace_begin();
+  void replace_page(std::vector<ObjectPtr> items);
+  void replace_end();
 
  private:
   void index_add(const std::string& key, const boost::json::value& obj);
-  void index_remove(const std::string& key, const boost::json::value& obj);
+  void index_remove(const std::string& key, const Cached& obj);
   void put_locked(std::string key, ObjectPtr obj);
   void erase_locked(const std::string& key, ObjectPtr final_state);
   void emit(Delta&& d);
@@ -87,11 +113,16 @@ class Store {
     IndexFunc fn;
     std::unordered_map<std::string, std::unordered_set<std::string>> values;  // value -> keys
   };
+  struct Item {
+    Cached cached;
+    std::string resource_version;  // for text: read without parsing it
+  };
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> items_;
+  std::unordered_map<std::string, Item> items_;
   std::map<std::string, Index, std::less<>> indexes_;
   Observer observer_;
   RetainFunc retain_;
+  std::unordered_set<std::string> listed_;  // keys listed by the replacement in progress
 };
 
 // A retain function keeping metadata {name, namespace, uid, resourceVersion, the labels named in
