@@ -254,14 +254,15 @@ IptablesSyncer::IptablesSyncer(Backend& backend, NodeSettings node) : backend_(b
 
 void IptablesSyncer::render_adopted(Entry& e) {
   if (!e.programmed || !e.prog.chains_pending) return;
-  e.prog = programmed_state(e, build_service_rules(e.port, e.endpoints, node_, programmed_large_mode_));
+  e.prog = programmed_state(e, build_service_rules(*e.port, e.endpoints, node_, programmed_large_mode_));
 }
 
-void IptablesSyncer::update_service(ServicePort port, std::vector<Endpoint> endpoints) {
-  ServicePortName name = port.name;
+void IptablesSyncer::update_service(std::shared_ptr<const ServicePort> port, std::vector<Endpoint> endpoints) {
+  ServicePortName name = port->name;
   Entry& e = services_[name];
   if (e.present) total_endpoints_ -= e.endpoints.size();
-  if (e.present && e.port == port && e.endpoints == endpoints) {
+  if (e.present && (e.port == port || *e.port == *port) && e.endpoints == endpoints) {
+    e.port = std::move(port);  // the same value: share the caller's copy
     total_endpoints_ += e.endpoints.size();
     return;
   }
@@ -317,7 +318,7 @@ uint64_t IptablesSyncer::node_digest(bool large) const {
 uint64_t IptablesSyncer::services_digest() const {
   uint64_t digest = 0;
   for (const auto& [_, e] : services_)
-    if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
+    if (e.present) digest += service_inputs_digest(*e.port, e.endpoints);
   return digest;
 }
 
@@ -338,13 +339,13 @@ IptablesSyncer::Programmed IptablesSyncer::programmed_state(const Entry& e, cons
   }
   p.shared = rs.shared;
   p.has_endpoints = rs.has_endpoints;
-  if (needs_conntrack_cleanup(e.port.name.protocol)) {
+  if (needs_conntrack_cleanup(e.port->name.protocol)) {
     p.conntrack = std::make_unique<ConntrackMemo>();
-    p.conntrack->port = e.port;
-    for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable)
+    p.conntrack->port = e.port;  // shared
+    for (const Endpoint* ep : categorize_endpoints(*e.port, e.endpoints).all_reachable)
       p.conntrack->reachable_ips.push_back(ep->ip);
   }
-  p.digest = service_inputs_digest(e.port, e.endpoints);
+  p.digest = service_inputs_digest(*e.port, e.endpoints);
   return p;
 }
 
@@ -359,7 +360,7 @@ void IptablesSyncer::add_conntrack_cleanup(const Entry& e, bool has_endpoints_no
   // Flows of UDP/SCTP services outlive rule changes: a service that gains its first endpoint
   // has flows stuck on the REJECT path; an endpoint that goes away has flows still DNATed to it.
   const ConntrackMemo* old = e.programmed ? e.prog.conntrack.get() : nullptr;
-  const ServicePort& port = e.present || !old ? e.port : old->port;
+  const ServicePort& port = e.present || !old ? *e.port : *old->port;
   if (!needs_conntrack_cleanup(port.name.protocol)) return;
   const Protocol proto = port.name.protocol;
   out.family = node_.family;
@@ -373,13 +374,13 @@ void IptablesSyncer::add_conntrack_cleanup(const Entry& e, bool has_endpoints_no
   if (!old) return;
   std::vector<std::string> now;
   if (e.present)
-    for (const Endpoint* ep : categorize_endpoints(e.port, e.endpoints).all_reachable) now.push_back(ep->ip);
+    for (const Endpoint* ep : categorize_endpoints(*e.port, e.endpoints).all_reachable) now.push_back(ep->ip);
   for (const auto& ip : old->reachable_ips) {
     if (std::find(now.begin(), now.end(), ip) != now.end()) continue;
-    out.stale_endpoints.push_back({old->port.cluster_ip, ip, proto});
-    for (const auto& x : old->port.external_ips) out.stale_endpoints.push_back({x, ip, proto});
-    for (const auto& x : old->port.load_balancer_vips()) out.stale_endpoints.push_back({x, ip, proto});
-    if (old->port.node_port) out.stale_node_port_endpoints.push_back({ip, old->port.node_port, proto});
+    out.stale_endpoints.push_back({old->port->cluster_ip, ip, proto});
+    for (const auto& x : old->port->external_ips) out.stale_endpoints.push_back({x, ip, proto});
+    for (const auto& x : old->port->load_balancer_vips()) out.stale_endpoints.push_back({x, ip, proto});
+    if (old->port->node_port) out.stale_node_port_endpoints.push_back({ip, old->port->node_port, proto});
   }
 }
 
@@ -398,7 +399,7 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
   if (plan.stage) plan.staged.reserve(services_.size());
   for (const auto& [name, e] : services_) {
     if (!e.present) continue;
-    ServiceRuleset rs = build_service_rules(e.port, e.endpoints, node_, large);
+    ServiceRuleset rs = build_service_rules(*e.port, e.endpoints, node_, large);
     for (const auto& c : rs.nat_chains) ensure(plan.body, "nat", c.name, c.rules);
     if (plan.stage) plan.staged.emplace_back(&name, programmed_state(e, rs));
     for (size_t i = 0; i < kSharedChainCount; ++i)
@@ -472,7 +473,7 @@ Result<SyncResult> IptablesSyncer::full_sync() {
         continue;
       }
       Programmed p =
-          programmed_state(e, build_service_rules(e.port, e.endpoints, node_, large, RulesetPart::SharedOnly));
+          programmed_state(e, build_service_rules(*e.port, e.endpoints, node_, large, RulesetPart::SharedOnly));
       p.chains_pending = true;
       commit_entry(e, std::move(p));
       ++it;
@@ -555,7 +556,7 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
   for (const auto& name : dirty_) {
     Entry& e = services_.at(name);
     const ServiceRuleset* rs = nullptr;
-    if (e.present) rs = &built.emplace(name, build_service_rules(e.port, e.endpoints, node_, large)).first->second;
+    if (e.present) rs = &built.emplace(name, build_service_rules(*e.port, e.endpoints, node_, large)).first->second;
     // Owned chains: write the changed, remove the unused.
     std::vector<std::string_view> keep;
     if (rs)
@@ -654,7 +655,7 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     for (const auto& name : dirty_) {
       const Entry& e = services_.at(name);
       if (e.programmed) digest -= e.prog.digest;
-      if (e.present) digest += service_inputs_digest(e.port, e.endpoints);
+      if (e.present) digest += service_inputs_digest(*e.port, e.endpoints);
     }
     if (!node_built) node = build_node_rules(node_);
     for (const auto& tc : node.chains)

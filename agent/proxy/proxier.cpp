@@ -94,7 +94,7 @@ void Proxier::refresh_service(const NamespacedName& nsn) {
   const EndpointsMap endpoints = slice_changes_.endpoints(nsn);
   auto it = services_.lower_bound(netrules::ServicePortName{nsn.namespace_name, nsn.name, "", netrules::Protocol::TCP});
   for (; it != services_.end() && it->first.namespace_name == nsn.namespace_name && it->first.name == nsn.name; ++it) {
-    const ServiceInfo& info = it->second;
+    const ServiceInfo& info = *it->second;
     static const std::vector<EndpointInfo> kNone;
     const std::vector<EndpointInfo>* eps = &kNone;
     if (auto ep = endpoints.find(it->first); ep != endpoints.end()) eps = &ep->second;
@@ -105,7 +105,7 @@ void Proxier::refresh_service(const NamespacedName& nsn) {
                                    info.port.external_policy_local() && cat.local.empty()};
     if (no_local.first || no_local.second) no_local_[it->first] = no_local;
     else no_local_.erase(it->first);
-    deps_.syncer.update_service(info.port, std::move(list));
+    deps_.syncer.update_service(std::shared_ptr<const netrules::ServicePort>(it->second, &info.port), std::move(list));
     std::erase(old, it->first);
   }
   for (const auto& gone : old) {
@@ -118,7 +118,7 @@ void Proxier::update_health_ports() {
   if (!deps_.service_health) return;
   std::map<NamespacedName, int> ports;
   for (const auto& [name, info] : services_)
-    if (info.port.health_check_node_port > 0) ports[namespaced_name(name)] = info.port.health_check_node_port;
+    if (info->port.health_check_node_port > 0) ports[namespaced_name(name)] = info->port.health_check_node_port;
   deps_.service_health->sync_services(ports);
 }
 

@@ -94,9 +94,15 @@ ServicePortMap service_ports(const kube::Service& svc, netrules::IPFamily family
     if (is_lb && sp.external_traffic_policy == netrules::TrafficPolicy::Local)
       sp.health_check_node_port = svc.spec.health_check_node_port;
     auto name = sp.name;
-    out[name] = ServiceInfo{std::move(sp), prefer_close};
+    out[name] = std::make_shared<const ServiceInfo>(ServiceInfo{std::move(sp), prefer_close});
   }
   return out;
+}
+
+bool same_ports(const ServicePortMap& a, const ServicePortMap& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && (x.second == y.second || (x.second && y.second && *x.second == *y.second));
+  });
 }
 
 bool ServiceChangeTracker::update(const kube::Service* previous, const kube::Service* current) {
@@ -112,8 +118,12 @@ bool ServiceChangeTracker::update(const kube::Service* previous, const kube::Ser
     auto rep = reported_.find(nsn);
     it = changes_.emplace(nsn, ServiceChange{rep == reported_.end() ? ServicePortMap{} : rep->second, {}}).first;
   }
+  // Ports that did not change keep the copy already shared with the proxier and the syncer.
+  for (auto& [name, info] : ports)
+    if (auto prev = it->second.previous.find(name); prev != it->second.previous.end() && *prev->second == *info)
+      info = prev->second;
   it->second.current = std::move(ports);
-  if (it->second.previous == it->second.current) {
+  if (same_ports(it->second.previous, it->second.current)) {
     changes_.erase(it);
     return false;
   }

@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -33,7 +34,10 @@ struct ServiceInfo {
   bool operator==(const ServiceInfo&) const = default;
 };
 
-using ServicePortMap = std::map<netrules::ServicePortName, ServiceInfo>;
+// Immutable once made, and shared by the tracker, the proxier and the syncer (one copy per port).
+using ServicePortMap = std::map<netrules::ServicePortName, std::shared_ptr<const ServiceInfo>>;
+// The same ports with the same values (not just the same pointers).
+bool same_ports(const ServicePortMap& a, const ServicePortMap& b);
 
 // Why a Service has no ports for the proxy ("" when it has): "headless", "ExternalName", ...
 std::string service_skip_reason(const kube::Service& svc);

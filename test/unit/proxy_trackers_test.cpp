@@ -27,7 +27,7 @@ TEST_CASE("ServiceChangeTracker records previous and current per service", "[pro
   const auto& ch = changes.at({"ns", "a"});
   CHECK(ch.previous.empty());
   REQUIRE(ch.current.size() == 1);
-  CHECK(ch.current.at(spn("ns", "a")).port.port == 81);
+  CHECK(ch.current.at(spn("ns", "a"))->port.port == 81);
   CHECK(t.pending() == 0);
 
   // A change and its reversal cancel out.
@@ -74,7 +74,7 @@ TEST_CASE("service_ports converts the fields the rules need", "[proxy][tracker]"
   s.spec.traffic_distribution = "PreferClose";
   auto m = service_ports(s, IPFamily::IPv4);
   REQUIRE(m.size() == 1);
-  const auto& info = m.begin()->second;
+  const auto& info = *m.begin()->second;
   CHECK(info.port.node_port == 30080);
   CHECK(info.port.external_ips == std::vector<std::string>{"192.0.2.1"});
   CHECK(info.port.external_traffic_policy == netrules::TrafficPolicy::Local);
@@ -90,7 +90,7 @@ TEST_CASE("service_ports converts the fields the rules need", "[proxy][tracker]"
 
   // A ClusterIP service keeps no node port even when one is written.
   auto c = make_service("ns", "c", "10.96.0.13", 80, "ClusterIP", 30081);
-  CHECK(service_ports(c, IPFamily::IPv4).begin()->second.port.node_port == 0);
+  CHECK(service_ports(c, IPFamily::IPv4).begin()->second->port.node_port == 0);
 }
 
 TEST_CASE("EndpointSliceTracker merges a service's slices", "[proxy][tracker]") {
@@ -163,6 +163,31 @@ TEST_CASE("EndpointSliceTracker keeps the earliest trigger time", "[proxy][track
   CHECK_FALSE(parse_rfc3339("yesterday"));
 }
 
+TEST_CASE("a port that did not change keeps the one copy the tracker, proxier and syncer share", "[proxy][tracker]") {
+  ServiceChangeTracker t(IPFamily::IPv4);
+  auto a = make_service("ns", "a", "10.96.0.10");
+  auto p2 = a.spec.ports[0];
+  p2.name = "https";
+  p2.port = 443;
+  a.spec.ports.push_back(p2);
+  t.update(nullptr, &a);
+  ServicePortMap map;
+  apply_service_changes(map, t.checkout());
+  REQUIRE(map.size() == 2);
+  auto https = map.at(spn("ns", "a", "https"));
+  auto b = a;
+  b.spec.ports[0].port = 8080;  // the first port changes, https does not
+  REQUIRE(t.update(&a, &b));
+  auto changes = t.checkout();
+  const auto& current = changes.at({"ns", "a"}).current;
+  CHECK(current.at(spn("ns", "a", "https")) == https);  // the same object, not an equal copy
+  CHECK(current.at(spn("ns", "a")) != map.at(spn("ns", "a")));
+  CHECK(current.at(spn("ns", "a"))->port.port == 8080);
+  apply_service_changes(map, changes);
+  CHECK(map.at(spn("ns", "a", "https")) == https);
+  CHECK(same_ports(map, changes.at({"ns", "a"}).current));
+}
+
 TEST_CASE("apply_service_changes replaces every port of a changed service", "[proxy][tracker]") {
   ServicePortMap map;
   ServiceChangeTracker t(IPFamily::IPv4);
@@ -210,14 +235,14 @@ TEST_CASE("ServiceChangeTracker measures changes against what it reported, not t
   CHECK(t.update(&kept, &b));
   auto changes = t.checkout();
   REQUIRE(changes.size() == 1);
-  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a")).port.port == 80);
-  CHECK(changes.at({"ns", "a"}).current.at(spn("ns", "a")).port.port == 81);
+  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a"))->port.port == 80);
+  CHECK(changes.at({"ns", "a"}).current.at(spn("ns", "a"))->port.port == 81);
 
   // A deletion with only the kept metadata still removes the ports.
   CHECK(t.update(&kept, nullptr));
   changes = t.checkout();
   REQUIRE(changes.size() == 1);
-  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a")).port.port == 81);
+  CHECK(changes.at({"ns", "a"}).previous.at(spn("ns", "a"))->port.port == 81);
   CHECK(changes.at({"ns", "a"}).current.empty());
   // Deleted services are forgotten: a second deletion is no change, a re-add starts from nothing.
   CHECK_FALSE(t.update(&kept, nullptr));
