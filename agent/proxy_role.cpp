@@ -414,12 +414,13 @@ int proxy_main(const std::vector<std::string>& args) {
   // The caches keep only what the handlers read of an update's old object or of a deletion a relist
   // noticed (namespace, name; a slice's service and address type): the trackers hold the rest in
   // their own compact form.
+  // Their list pages are parsed off the heap (kube::PageArena): nothing of them is kept whole.
   kube::Informer services(*client, {.reflector = {.name = "services", .path = "/api/v1/services",
-                                                  .label_selector = no_proxy_selector},
+                                                  .label_selector = no_proxy_selector, .page_arena = true},
                                     .retain = kube::retain_metadata({})});
   kube::Informer slices(*client, {.reflector = {.name = "endpointslices",
                                                 .path = "/apis/discovery.k8s.io/v1/endpointslices",
-                                                .label_selector = no_proxy_selector},
+                                                .label_selector = no_proxy_selector, .page_arena = true},
                                   .retain = kube::retain_metadata({std::string(kube::kServiceNameLabel)}, {"addressType"})});
   kube::Informer nodes(*client, {.reflector = {.name = "nodes", .path = "/api/v1/nodes",
                                                .field_selector = "metadata.name=" + hostname}});

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/storage_ptr.hpp>
+
 #include <boost/json/value.hpp>
 
 #include "agent/kube/client/api_error.h"
@@ -36,6 +38,8 @@ struct Request {
   std::string body;
   std::string content_type;             // defaults to application/json when body is set
   std::chrono::milliseconds timeout{0}; // 0: the client's default (not used by watches)
+  // Where a JSON response body is parsed to (default: the heap), e.g. make_page_arena().
+  boost::json::storage_ptr storage;
 };
 
 enum class PatchType { Merge, StrategicMerge, Json, Apply };

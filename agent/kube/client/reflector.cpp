@@ -4,6 +4,7 @@
 #include <random>
 
 #include "agent/base/log.h"
+#include "agent/kube/client/page_arena.h"
 
 namespace knode::kube {
 
@@ -150,8 +151,9 @@ void Reflector::list_page(std::shared_ptr<ListState> st) {
   if (!opts_.label_selector.empty()) q.emplace_back("labelSelector", opts_.label_selector);
   if (!opts_.field_selector.empty()) q.emplace_back("fieldSelector", opts_.field_selector);
   auto self = shared_from_this();
-  client_->call_async(Request{.method = "GET", .path = opts_.path, .query = std::move(q)},
-                      [self, st](ApiResult<json::value> r) {
+  Request req{.method = "GET", .path = opts_.path, .query = std::move(q)};
+  if (opts_.page_arena) req.storage = make_page_arena();
+  client_->call_async(std::move(req), [self, st](ApiResult<json::value> r) {
     if (self->stopped_) return;
     if (!r) {
       const ApiError& e = r.error();

@@ -36,6 +36,9 @@ struct ReflectorOptions {
   // requested once `resume` is called (from any thread). The informer uses it to let its handlers
   // catch up, so that a list holds a page or two of whole objects rather than all of them.
   std::function<void(std::function<void()> resume)> between_pages;
+  // Parse each list page into its own PageArena (page_arena.h) instead of the heap. Only when the
+  // listed objects are not kept whole by the store or the handlers.
+  bool page_arena = false;
 };
 
 struct ReflectorStats {

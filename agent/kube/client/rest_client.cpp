@@ -585,6 +585,7 @@ class RestClientImpl : public std::enable_shared_from_this<RestClientImpl> {
       else conn->lowest().expires_never();
     }
     json::stream_parser jp;
+    if (req.storage.get() != json::storage_ptr().get()) jp.reset(req.storage);
     bool json_failed = false;
     std::string text;
     while (!parser->is_done()) {
