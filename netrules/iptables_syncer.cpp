@@ -234,8 +234,33 @@ struct Payload {
 
 }  // namespace
 
-std::string_view IptablesSyncer::ChainDigest::name_view() const {
-  return {name.data(), strnlen(name.data(), name.size())};
+namespace {
+constexpr std::array<std::string_view, 5> kChainPrefixes{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"};
+}  // namespace
+
+IptablesSyncer::ChainDigest IptablesSyncer::ChainDigest::of(std::string_view name, uint64_t rules) {
+  ChainDigest d;
+  d.rules = rules;
+  d.kind = 0xff;  // not a service chain name (not made by chain_names.h): kept as its first 16 characters
+  for (size_t k = 0; k < kChainPrefixes.size(); ++k)
+    if (name.size() == kChainPrefixes[k].size() + d.hash.size() && name.starts_with(kChainPrefixes[k])) {
+      d.kind = static_cast<uint8_t>(k);
+      name.remove_prefix(kChainPrefixes[k].size());
+      break;
+    }
+  name.copy(d.hash.data(), std::min(name.size(), d.hash.size()));
+  return d;
+}
+
+IptablesSyncer::ChainName IptablesSyncer::ChainDigest::name() const {
+  ChainName n;
+  std::string_view prefix = kind < kChainPrefixes.size() ? kChainPrefixes[kind] : std::string_view();
+  prefix.copy(n.buf.data(), prefix.size());
+  std::array<char, 16> h = hash;  // (a packed member)
+  size_t len = kind < kChainPrefixes.size() ? h.size() : strnlen(h.data(), h.size());
+  std::copy_n(h.data(), len, n.buf.data() + prefix.size());
+  n.len = static_cast<uint8_t>(prefix.size() + len);
+  return n;
 }
 
 // Everything a full sync writes, given what the tables hold now.
@@ -331,12 +356,7 @@ Result<SyncResult> IptablesSyncer::sync() {
 IptablesSyncer::Programmed IptablesSyncer::programmed_state(const Entry& e, const ServiceRuleset& rs) const {
   Programmed p;
   p.chains.reserve(rs.nat_chains.size());
-  for (const auto& c : rs.nat_chains) {
-    ChainDigest d;
-    c.name.copy(d.name.data(), std::min(c.name.size(), d.name.size() - 1));
-    d.rules = hash_rules(c.rules);
-    p.chains.push_back(d);
-  }
+  for (const auto& c : rs.nat_chains) p.chains.push_back(ChainDigest::of(c.name, hash_rules(c.rules)));
   p.shared = rs.shared;
   p.has_endpoints = rs.has_endpoints;
   if (needs_conntrack_cleanup(e.port->name.protocol)) {
@@ -424,12 +444,20 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
   }
   if (!plan.write) return;
   if (const TableState* nat = current.table("nat")) {
-    std::vector<std::string_view> desired;  // service chains we keep
+    std::vector<ChainName> desired;  // service chains we keep
     for (const auto& [_, prog] : plan.staged)
-      for (const auto& c : prog.chains) desired.push_back(c.name_view());
-    std::sort(desired.begin(), desired.end());
+      for (const auto& c : prog.chains) desired.push_back(c.name());
+    auto by_name = [](const ChainName& a, const ChainName& b) { return a.view() < b.view(); };
+    std::sort(desired.begin(), desired.end(), by_name);
     for (const auto& name : nat->order)
-      if (is_service_chain_name(name) && !std::binary_search(desired.begin(), desired.end(), std::string_view(name))) {
+      if (is_service_chain_name(name) &&
+          !std::binary_search(desired.begin(), desired.end(), name, [](const auto& a, const auto& b) {
+            auto view = [](const auto& x) -> std::string_view {
+              if constexpr (std::is_same_v<std::decay_t<decltype(x)>, ChainName>) return x.view();
+              else return std::string_view(x);
+            };
+            return view(a) < view(b);
+          })) {
         plan.body.remove_chain("nat", name);
         ++plan.chains_deleted;
       }
@@ -565,7 +593,7 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
         uint64_t h = hash_rules(c.rules);
         bool same = false;
         for (const auto& old : e.prog.chains)
-          if (old.name_view() == c.name) {
+          if (old.name().view() == c.name) {
             same = old.rules == h;
             break;
           }
@@ -576,8 +604,8 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
       }
     if (e.programmed)
       for (const auto& old : e.prog.chains)
-        if (std::find(keep.begin(), keep.end(), old.name_view()) == keep.end()) {
-          p.remove_chain("nat", old.name_view());
+        if (auto n = old.name(); std::find(keep.begin(), keep.end(), n.view()) == keep.end()) {
+          p.remove_chain("nat", n.view());
           ++res.chains_deleted;
         }
   }

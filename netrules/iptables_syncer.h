@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -88,12 +89,24 @@ class IptablesSyncer {
   RuleCounts count_desired_rules() const;
 
  private:
-  // An owned chain as programmed: its name and a hash of its rules (not the rules).
-  struct ChainDigest {
-    std::array<char, 32> name{};  // NUL-padded; service chain names have at most 25 characters
-    uint64_t rules = 0;
-    std::string_view name_view() const;
+  // A service chain's name rebuilt from a ChainDigest, without allocating.
+  struct ChainName {
+    std::array<char, 32> buf{};
+    uint8_t len = 0;
+    std::string_view view() const { return {buf.data(), len}; }
   };
+  // An owned chain as programmed: its name and a hash of its rules (not the rules). Packed (25
+  // bytes instead of 40: ~1.6 MiB at 10k Services x 10 endpoints): service chain names are one of
+  // five prefixes and 16 hash characters (chain_names.h).
+#pragma pack(push, 1)
+  struct ChainDigest {
+    uint64_t rules = 0;
+    std::array<char, 16> hash{};
+    uint8_t kind = 0;  // index of the name's prefix
+    static ChainDigest of(std::string_view name, uint64_t rules);
+    ChainName name() const;
+  };
+#pragma pack(pop)
   // What partial syncs and conntrack cleanup need to know about an old service port.
   struct ConntrackMemo {
     std::shared_ptr<const ServicePort> port;  // as programmed

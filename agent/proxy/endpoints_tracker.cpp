@@ -169,20 +169,30 @@ bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kub
 }
 
 std::map<NamespacedName, EndpointsChange> EndpointSliceTracker::checkout() {
-  std::lock_guard lk(mu_);
   std::map<NamespacedName, EndpointsChange> out;
-  for (auto& [nsn, trigger] : dirty_) {
-    EndpointsMap current;
-    if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second, topology_);
-    const uint64_t digest = current.empty() ? 0 : endpoints_digest(current);
-    auto reported = reported_.find(nsn);
-    if (digest == (reported == reported_.end() ? 0 : reported->second)) continue;
-    if (current.empty()) reported_.erase(reported);
-    else reported_[nsn] = digest;
-    out.emplace(nsn, EndpointsChange{std::move(current), trigger});
-  }
-  dirty_.clear();
+  checkout([&](const NamespacedName& nsn, EndpointsChange&& ch) { out.emplace(nsn, std::move(ch)); });
   return out;
+}
+
+void EndpointSliceTracker::checkout(const std::function<void(const NamespacedName&, EndpointsChange&&)>& fn) {
+  std::map<NamespacedName, std::optional<WallTime>> dirty;
+  {
+    std::lock_guard lk(mu_);
+    dirty.swap(dirty_);
+  }
+  for (auto& [nsn, trigger] : dirty) {
+    EndpointsMap current;
+    {
+      std::lock_guard lk(mu_);
+      if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second, topology_);
+      const uint64_t digest = current.empty() ? 0 : endpoints_digest(current);
+      auto reported = reported_.find(nsn);
+      if (digest == (reported == reported_.end() ? 0 : reported->second)) continue;
+      if (current.empty()) reported_.erase(reported);
+      else reported_[nsn] = digest;
+    }
+    fn(nsn, EndpointsChange{std::move(current), trigger});
+  }
 }
 
 EndpointsMap EndpointSliceTracker::endpoints(const NamespacedName& service) const {

@@ -4,6 +4,7 @@
 // a second copy of the endpoints).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -87,6 +88,9 @@ class EndpointSliceTracker {
   // kubernetes.io/service-name label or of another address family are ignored (returns false).
   bool update(const kube::EndpointSlice* previous, const kube::EndpointSlice* current);
   std::map<NamespacedName, EndpointsChange> checkout();
+  // The same, one service at a time: each service's endpoints are merged, handed to `fn` and
+  // freed before the next (checkout() at 10k Services x 10 endpoints holds ~10 MiB at once).
+  void checkout(const std::function<void(const NamespacedName&, EndpointsChange&&)>& fn);
   size_t pending() const;
   // A service's endpoints per port as tracked now (its slices merged).
   EndpointsMap endpoints(const NamespacedName& service) const;

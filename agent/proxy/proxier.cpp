@@ -92,8 +92,11 @@ void Proxier::refresh_service(const NamespacedName& nsn) {
   // The ports the syncer holds for this service now, to delete those that went away.
   std::vector<netrules::ServicePortName> old = deps_.syncer.service_ports(nsn.namespace_name, nsn.name);
   const EndpointsMap endpoints = slice_changes_.endpoints(nsn);
-  auto it = services_.lower_bound(netrules::ServicePortName{nsn.namespace_name, nsn.name, "", netrules::Protocol::TCP});
-  for (; it != services_.end() && it->first.namespace_name == nsn.namespace_name && it->first.name == nsn.name; ++it) {
+  static const ServicePortMap kNoPorts;
+  const auto& reported = service_changes_.reported();
+  const auto svc = reported.find(nsn);
+  const ServicePortMap& ports = svc == reported.end() ? kNoPorts : svc->second;
+  for (auto it = ports.begin(); it != ports.end(); ++it) {
     const ServiceInfo& info = *it->second;
     static const std::vector<EndpointInfo> kNone;
     const std::vector<EndpointInfo>* eps = &kNone;
@@ -117,8 +120,9 @@ void Proxier::refresh_service(const NamespacedName& nsn) {
 void Proxier::update_health_ports() {
   if (!deps_.service_health) return;
   std::map<NamespacedName, int> ports;
-  for (const auto& [name, info] : services_)
-    if (info->port.health_check_node_port > 0) ports[namespaced_name(name)] = info->port.health_check_node_port;
+  for (const auto& [nsn, svc] : service_changes_.reported())
+    for (const auto& [_, info] : svc)
+      if (info->port.health_check_node_port > 0) ports[nsn] = info->port.health_check_node_port;
   deps_.service_health->sync_services(ports);
 }
 
@@ -150,29 +154,27 @@ Status Proxier::prepare() {
     std::string zone = node ? node->zone() : std::string();
     if (zone != zone_) {
       zone_ = zone;
-      for (const auto& [name, _] : services_) changed.insert(namespaced_name(name));
+      for (const auto& [nsn, _] : service_changes_.reported()) changed.insert(nsn);
     }
   }
 
-  auto svc = service_changes_.checkout();
-  auto eps = slice_changes_.checkout();
+  auto svc = service_changes_.checkout_changed();
   if (deps_.metrics) {
     deps_.metrics->service_changes_pending.Set(0);
     deps_.metrics->endpoint_changes_pending.Set(0);
   }
   if (!svc.empty()) health_ports_dirty_ = true;
-  for (const auto& nsn : apply_service_changes(services_, svc)) changed.insert(nsn);
-  for (auto& [nsn, ch] : eps) {
+  changed.insert(svc.begin(), svc.end());
+  svc = {};
+  // One service's merged endpoints at a time (all at once they are ~10 MiB at 10k Services, and
+  // would be freed as holes below the syncer's state built next).
+  slice_changes_.checkout([&](const NamespacedName& nsn, EndpointsChange&& ch) {
     if (ch.trigger_time) trigger_times_.push_back(*ch.trigger_time);
     auto counts = local_ready_endpoints(ch.current);
     if (auto c = counts.find(nsn); c != counts.end()) local_counts_[nsn] = c->second;
     else local_counts_.erase(nsn);
     changed.insert(nsn);
-  }
-  // Free the checked-out changes before the syncer's state is built, so that their memory is
-  // reused for it rather than left as holes below it.
-  svc.clear();
-  eps.clear();
+  });
   for (const auto& nsn : changed) refresh_service(nsn);
   return {};
 }
@@ -262,7 +264,7 @@ void Proxier::sync() {
     std::lock_guard lk(stats_mu_);
     ++stats_.syncs;
     ++(r->full ? stats_.full_syncs : stats_.partial_syncs);
-    stats_.services = services_.size();
+    stats_.services = service_changes_.reported_ports();
     r->payload = std::string();  // at 10k Services a full sync's payload is tens of MiB
     stats_.last = *r;
   }
@@ -271,7 +273,7 @@ void Proxier::sync() {
   if (r->full) malloc_trim(0);
   log::infov(r->full ? 2 : 4, "Synced proxy rules", "full", r->full, "adopted", r->adopted,
              "chainsWritten", r->chains_written, "chainsDeleted", r->chains_deleted, "ruleLines", r->rule_lines,
-             "services", services_.size(), "elapsed", secs);
+             "services", stats_.services, "elapsed", secs);
 }
 
 Proxier::Stats Proxier::stats() const {

@@ -75,7 +75,8 @@ class Proxier {
     std::optional<netrules::SyncResult> last;
   };
   Stats stats() const;
-  const ServicePortMap& service_map() const { return services_; }  // runner thread only
+  // The services as last checked out (runner thread only).
+  const std::map<NamespacedName, ServicePortMap>& services() const { return service_changes_.reported(); }
 
  private:
   void queued();
@@ -95,7 +96,8 @@ class Proxier {
   bool node_dirty_ = true;
 
   // Runner thread only.
-  ServicePortMap services_;  // endpoints: slice_changes_.endpoints(); ports programmed: the syncer's
+  // Services: service_changes_.reported(); endpoints: slice_changes_.endpoints(); ports
+  // programmed: the syncer's.
   std::optional<netrules::NodeSettings> settings_;
   std::string zone_;
   std::map<NamespacedName, int> local_counts_;

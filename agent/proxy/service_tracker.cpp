@@ -139,6 +139,25 @@ std::map<NamespacedName, ServiceChange> ServiceChangeTracker::checkout() {
   return std::exchange(changes_, {});
 }
 
+std::vector<NamespacedName> ServiceChangeTracker::checkout_changed() {
+  std::lock_guard lk(mu_);
+  std::vector<NamespacedName> out;
+  out.reserve(changes_.size());
+  for (auto& [nsn, ch] : changes_) {
+    if (ch.current.empty()) reported_.erase(nsn);
+    else reported_[nsn] = std::move(ch.current);
+    out.push_back(nsn);
+  }
+  changes_.clear();
+  return out;
+}
+
+size_t ServiceChangeTracker::reported_ports() const {
+  size_t n = 0;
+  for (const auto& [_, ports] : reported_) n += ports.size();
+  return n;
+}
+
 size_t ServiceChangeTracker::pending() const {
   std::lock_guard lk(mu_);
   return changes_.size();

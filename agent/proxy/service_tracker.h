@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "agent/kube/service.h"
 #include "netrules/model.h"
@@ -59,6 +60,13 @@ class ServiceChangeTracker {
   // update (false when it went back to what was last checked out).
   bool update(const kube::Service* previous, const kube::Service* current);
   std::map<NamespacedName, ServiceChange> checkout();
+  // The same for the sync loop, which needs only which services changed: their ports then are
+  // reported() (moved there, not copied).
+  std::vector<NamespacedName> checkout_changed();
+  // What the checkouts reported, per service. Changed only by checkouts: read it on the thread
+  // that checks out, between checkouts.
+  const std::map<NamespacedName, ServicePortMap>& reported() const { return reported_; }
+  size_t reported_ports() const;
   size_t pending() const;
 
  private:

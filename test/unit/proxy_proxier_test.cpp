@@ -122,7 +122,7 @@ TEST_CASE("Proxier programs services and endpoints and follows changes with part
   f.proxier.on_service(&svc, nullptr);
   f.proxier.sync();
   CHECK_FALSE(contains(f.rules(), "10.96.0.10"));
-  CHECK(f.proxier.service_map().empty());
+  CHECK(f.proxier.services().empty());
 }
 
 TEST_CASE("Proxier retries a failed transaction with a full sync and stays unhealthy meanwhile", "[proxy][proxier]") {
