@@ -252,6 +252,17 @@ IptablesSyncer::ChainDigest IptablesSyncer::ChainDigest::of(std::string_view nam
   return d;
 }
 
+IptablesSyncer::SharedLines::SharedLines(const std::array<std::vector<std::string>, kSharedChainCount>& by_chain) {
+  size_t n = 0;
+  for (const auto& c : by_chain) n += c.size();
+  lines_.reserve(n);
+  for (size_t i = 0; i < kSharedChainCount; ++i) {
+    begin_[i] = static_cast<uint32_t>(lines_.size());
+    lines_.insert(lines_.end(), by_chain[i].begin(), by_chain[i].end());
+  }
+  begin_[kSharedChainCount] = static_cast<uint32_t>(lines_.size());
+}
+
 IptablesSyncer::ChainName IptablesSyncer::ChainDigest::name() const {
   ChainName n;
   std::string_view prefix = kind < kChainPrefixes.size() ? kChainPrefixes[kind] : std::string_view();
@@ -357,7 +368,7 @@ IptablesSyncer::Programmed IptablesSyncer::programmed_state(const Entry& e, cons
   Programmed p;
   p.chains.reserve(rs.nat_chains.size());
   for (const auto& c : rs.nat_chains) p.chains.push_back(ChainDigest::of(c.name, hash_rules(c.rules)));
-  p.shared = rs.shared;
+  p.shared = SharedLines(rs.shared);
   p.has_endpoints = rs.has_endpoints;
   if (needs_conntrack_cleanup(e.port->name.protocol)) {
     p.conntrack = std::make_unique<ConntrackMemo>();
@@ -615,20 +626,21 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
   NodeRuleset node;
   bool node_built = false;
   static const std::vector<std::string> kNone;
+  using Lines = std::span<const std::string>;
   for (size_t i = 0; i < kSharedChainCount; ++i) {
     auto sc = static_cast<SharedChain>(i);
     const std::string table = shared_chain_table(sc);
     const std::string chain = shared_chain_name(sc);
-    auto new_lines = [&](const ServicePortName& name) -> const std::vector<std::string>& {
+    auto new_lines = [&](const ServicePortName& name) -> Lines {
       auto b = built.find(name);
-      return b == built.end() ? kNone : b->second.shared[i];
+      return b == built.end() ? Lines(kNone) : Lines(b->second.shared[i]);
     };
     size_t changed_lines = 0;
     for (const auto& name : dirty_) {
       const Entry& e = services_.at(name);
-      const auto& old = e.programmed ? e.prog.shared[i] : kNone;
-      const auto& now = new_lines(name);
-      if (old != now) changed_lines += old.size() + now.size();
+      const Lines old = e.programmed ? e.prog.shared.chain(i) : Lines(kNone);
+      const Lines now = new_lines(name);
+      if (!std::ranges::equal(old, now)) changed_lines += old.size() + now.size();
     }
     if (changed_lines == 0) continue;
     // Walk all services once: positions of new lines, and whether any unchanged line follows.
@@ -639,9 +651,9 @@ Result<SyncResult> IptablesSyncer::partial_sync() {
     std::vector<const std::string*> all;  // the whole desired chain, in case a rewrite is cheaper
     for (const auto& [name, e] : services_) {
       bool dirty = dirty_.count(name) > 0;
-      const auto& old = e.programmed ? e.prog.shared[i] : kNone;
-      const auto& now = dirty ? new_lines(name) : old;
-      bool changed = dirty && old != now;
+      const Lines old = e.programmed ? e.prog.shared.chain(i) : Lines(kNone);
+      const Lines now = dirty ? new_lines(name) : old;
+      bool changed = dirty && !std::ranges::equal(old, now);
       if (changed)
         for (const auto& l : old) deletes.push_back(&l);
       for (const auto& l : now) {
