@@ -46,8 +46,12 @@ std::vector<std::string> namespace_index(const json::value& obj) {
 }
 
 Cached Cached::text_of(const json::value& v) {
+  // One allocation for the count and the NUL-terminated text (JSON text has no raw NUL).
+  const std::string text = json::serialize(v);
+  auto buf = std::make_shared<char[]>(text.size() + 1);
+  std::copy(text.begin(), text.end(), buf.get());
   Cached c;
-  c.p_ = std::make_shared<const std::string>(json::serialize(v));
+  c.p_ = std::move(buf);
   c.text_ = true;
   return c;
 }
@@ -56,7 +60,7 @@ ObjectPtr Cached::object() const {
   if (!p_) return nullptr;
   if (!text_) return std::static_pointer_cast<const json::value>(p_);
   boost::system::error_code ec;
-  auto v = json::parse(*std::static_pointer_cast<const std::string>(p_), ec);
+  auto v = json::parse(std::string_view(static_cast<const char*>(p_.get())), ec);
   if (ec) return nullptr;  // not reached: the text was serialized here
   return std::make_shared<const json::value>(std::move(v));
 }

@@ -43,7 +43,7 @@ class Cached {
   bool operator==(const Cached& o) const { return p_ == o.p_; }
 
  private:
-  std::shared_ptr<const void> p_;  // const boost::json::value or const std::string
+  std::shared_ptr<const void> p_;  // const boost::json::value, or NUL-terminated text
   bool text_ = false;
 };
 
