@@ -88,18 +88,26 @@ TrackedSlice track_slice(const kube::EndpointSlice& s, const std::string& node_n
   for (const auto& p : s.ports)
     if (p.port && *p.port > 0) t.ports.push_back({p.name.value_or(""), protocol_of(p.protocol), *p.port});
   t.endpoints.reserve(s.endpoints.size());
+  size_t text = 0;
+  for (const auto& ep : s.endpoints)
+    if (!ep.addresses.empty()) text += ep.addresses[0].size();
+  t.ips.reserve(text);
   for (const auto& ep : s.endpoints) {
-    if (ep.addresses.empty()) continue;
+    // Upstream uses the first address only. (An address is at most 45 characters; anything longer
+    // is not one.)
+    if (ep.addresses.empty() || ep.addresses[0].size() > 255) continue;
     TopologyTable::Entry zones{ep.zone.value_or(""), {}};
     if (ep.hints)
       for (const auto& z : ep.hints->for_zones) zones.hints.push_back(z.name);
     std::sort(zones.hints.begin(), zones.hints.end());
-    t.endpoints.push_back({.ip = ep.addresses[0],  // upstream uses the first address only
+    t.endpoints.push_back({.ip_offset = static_cast<uint32_t>(t.ips.size()),
+                           .ip_size = static_cast<uint8_t>(ep.addresses[0].size()),
                            .ready = ep.is_ready(),
                            .serving = ep.is_serving(),
                            .terminating = ep.is_terminating(),
                            .is_local = ep.node_name && *ep.node_name == node_name,
                            .topology = topology.intern(std::move(zones))});
+    t.ips += ep.addresses[0];
   }
   return t;
 }
@@ -112,11 +120,12 @@ EndpointsMap merge_tracked(const NamespacedName& service, const std::map<std::st
       auto& list = out[netrules::ServicePortName{service.namespace_name, service.name, p.name, p.protocol}];
       for (const auto& ep : s.endpoints) {
         // The same address in two slices (during a slice handover): keep one, preferring ready.
+        const std::string_view ip = s.ip(ep);
         auto dup = std::find_if(list.begin(), list.end(),
-                                [&](const EndpointInfo& e) { return e.ip == ep.ip && e.port == p.port; });
+                                [&](const EndpointInfo& e) { return e.ip == ip && e.port == p.port; });
         if (dup != list.end() && (dup->ready || !ep.ready)) continue;
         const auto& zones = topology.at(ep.topology);
-        EndpointInfo info{.ip = ep.ip, .port = p.port, .ready = ep.ready, .serving = ep.serving,
+        EndpointInfo info{.ip = std::string(ip), .port = p.port, .ready = ep.ready, .serving = ep.serving,
                           .terminating = ep.terminating, .is_local = ep.is_local, .zone = zones.zone,
                           .zone_hints = zones.hints};
         if (dup == list.end()) list.push_back(std::move(info));
