@@ -72,7 +72,7 @@ void Store::add_indexer(std::string name, IndexFunc fn) {
   std::unique_lock lk(mu_);
   Index idx{std::move(fn), {}};
   for (auto& [key, item] : items_)
-    if (auto obj = item.cached.object())
+    if (auto obj = item.object())
       for (auto& v : idx.fn(*obj)) idx.values[v].insert(key);
   indexes_[std::move(name)] = std::move(idx);
 }
@@ -90,7 +90,7 @@ void Store::set_retain(RetainFunc fn) {
 ObjectPtr Store::get(std::string_view key) const {
   std::shared_lock lk(mu_);
   auto it = items_.find(std::string(key));
-  return it == items_.end() ? nullptr : it->second.cached.object();
+  return it == items_.end() ? nullptr : it->second.object();
 }
 
 std::vector<ObjectPtr> Store::list() const {
@@ -98,7 +98,7 @@ std::vector<ObjectPtr> Store::list() const {
   std::vector<ObjectPtr> out;
   out.reserve(items_.size());
   for (auto& [_, item] : items_)
-    if (auto o = item.cached.object()) out.push_back(std::move(o));
+    if (auto o = item.object()) out.push_back(std::move(o));
   return out;
 }
 
@@ -120,7 +120,7 @@ std::vector<ObjectPtr> Store::by_index(std::string_view index, std::string_view 
   for (auto& key : vit->second) {
     auto o = items_.find(key);
     if (o != items_.end())
-      if (auto obj = o->second.cached.object()) out.push_back(std::move(obj));
+      if (auto obj = o->second.object()) out.push_back(std::move(obj));
   }
   return out;
 }
@@ -146,7 +146,7 @@ Store::Snapshot Store::snapshot(const std::function<void()>& under_lock) const {
   Snapshot out;
   out.reserve(items_.size());
   for (auto& [key, item] : items_)
-    if (auto o = item.cached.object()) out.emplace(key, std::move(o));
+    if (auto o = item.object()) out.emplace(key, std::move(o));
   return out;
 }
 
@@ -155,12 +155,9 @@ void Store::index_add(const std::string& key, const json::value& obj) {
     for (auto& v : idx.fn(obj)) idx.values[v].insert(key);
 }
 
-void Store::index_remove(const std::string& key, const Cached& cached) {
-  if (indexes_.empty()) return;
-  ObjectPtr obj = cached.object();
-  if (!obj) return;
+void Store::index_remove(const std::string& key, const json::value& obj) {
   for (auto& [_, idx] : indexes_) {
-    for (auto& v : idx.fn(*obj)) {
+    for (auto& v : idx.fn(obj)) {
       auto it = idx.values.find(v);
       if (it == idx.values.end()) continue;
       it->second.erase(key);
@@ -175,33 +172,33 @@ void Store::emit(Delta&& d) {
 
 void Store::put_locked(std::string key, ObjectPtr obj) {
   auto it = items_.find(key);
-  std::string rv = resource_version(*obj);
+  ObjectPtr prev;  // the cached state (parsed again when kept as text)
   if (it != items_.end()) {
-    if (it->second.cached == Cached(obj)) return;
-    if (!rv.empty() && rv == it->second.resource_version) return;
+    if (it->second == Cached(obj)) return;
+    prev = it->second.object();
+    const std::string rv = resource_version(*obj);
+    if (!rv.empty() && prev && rv == resource_version(*prev)) return;
   }
   ObjectPtr retained = retain_ ? std::make_shared<const json::value>(retain_(*obj)) : obj;
   Cached kept = retain_ ? Cached::text_of(*retained) : Cached(obj);
   if (it == items_.end()) {
     index_add(key, *retained);
-    items_.emplace(key, Item{kept, std::move(rv)});
+    items_.emplace(key, kept);
     emit(Delta{Delta::Type::Added, std::move(key), nullptr, std::move(obj), std::move(kept)});
     return;
   }
-  Cached old = std::move(it->second.cached);
-  index_remove(key, old);
+  if (prev) index_remove(key, *prev);
   index_add(key, *retained);
-  it->second = Item{kept, std::move(rv)};
-  emit(Delta{Delta::Type::Updated, std::move(key), old.object(), std::move(obj), std::move(kept)});
+  it->second = kept;
+  emit(Delta{Delta::Type::Updated, std::move(key), std::move(prev), std::move(obj), std::move(kept)});
 }
 
 void Store::erase_locked(const std::string& key, ObjectPtr final_state) {
   auto it = items_.find(key);
   if (it == items_.end()) return;
-  Cached old = std::move(it->second.cached);
+  ObjectPtr old_obj = it->second.object();
   items_.erase(it);
-  index_remove(key, old);
-  ObjectPtr old_obj = old.object();
+  if (old_obj) index_remove(key, *old_obj);
   emit(Delta{Delta::Type::Deleted, key, old_obj, final_state ? std::move(final_state) : old_obj});
 }
 

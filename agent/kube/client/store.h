@@ -63,8 +63,9 @@ class Store {
   using Snapshot = std::unordered_map<std::string, ObjectPtr>;
   // What the store keeps of an object. Unlike the reflector's transform, it applies to the cached
   // copy only: deltas still carry the full new object (Delta::obj), while `old` and the last state of
-  // a deletion noticed by a relist are what was kept. The result must keep metadata.name and
-  // metadata.namespace and whatever the indexers read; it is kept as JSON text (Cached), so that
+  // a deletion noticed by a relist are what was kept. The result must keep metadata.name,
+  // metadata.namespace and metadata.resourceVersion (keys and change detection) and whatever the
+  // indexers read; it is kept as JSON text (Cached), so that
   // reads (get, list, by_index, snapshot) parse it again.
   using RetainFunc = std::function<boost::json::value(const boost::json::value&)>;
 
@@ -104,7 +105,7 @@ class Store {
 
  private:
   void index_add(const std::string& key, const boost::json::value& obj);
-  void index_remove(const std::string& key, const Cached& obj);
+  void index_remove(const std::string& key, const boost::json::value& obj);
   void put_locked(std::string key, ObjectPtr obj);
   void erase_locked(const std::string& key, ObjectPtr final_state);
   void emit(Delta&& d);
@@ -113,12 +114,8 @@ class Store {
     IndexFunc fn;
     std::unordered_map<std::string, std::unordered_set<std::string>> values;  // value -> keys
   };
-  struct Item {
-    Cached cached;
-    std::string resource_version;  // for text: read without parsing it
-  };
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Item> items_;
+  std::unordered_map<std::string, Cached> items_;
   std::map<std::string, Index, std::less<>> indexes_;
   Observer observer_;
   RetainFunc retain_;
