@@ -1,3 +1,4 @@
+#include <cstring>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "agent/kube/client/informer.h"
+#include "agent/kube/client/page_arena.h"
 #include "agent/kube/client/reflector.h"
 #include "agent/kube/client/store.h"
 #include "test/unit/kubeclient_fake_client.h"
@@ -500,6 +502,45 @@ TEST_CASE("stopping an informer before sync returns and wait_for_sync gives up",
   CHECK_FALSE(inf.wait_for_sync(50ms));
   inf.stop();
   CHECK_FALSE(inf.has_synced());
+}
+
+// ---------------------------------------------------------------- page arena
+
+TEST_CASE("a page arena holds a parsed page in its own mapped blocks", "[kubeclient][arena]") {
+  PageArena arena;
+  CHECK(arena.mapped() == 0);
+  std::string text = R"({"items":[)";
+  for (int i = 0; i < 2000; ++i)
+    text += (i ? "," : "") + json::serialize(pod("default", "p" + std::to_string(i), i));
+  text += "]}";
+  json::value page = json::parse(text, json::storage_ptr(&arena));
+  CHECK(arena.mapped() >= 256 * 1024);  // grew past its first block
+  auto& items = page.at("items").as_array();
+  REQUIRE(items.size() == 2000);
+  CHECK(items[1999].at("metadata").at("name") == "p1999");
+  // An object taken out of the page stays in the arena; a copy made elsewhere does not.
+  auto kept = std::make_shared<const json::value>(std::move(items[7]));
+  CHECK(kept->storage().get() == &arena);
+  json::value copy(*kept, json::storage_ptr());
+  CHECK(copy.storage().get() != &arena);
+  CHECK(copy == *kept);
+  // Alignment is honoured and a request larger than a block gets its own.
+  void* a = arena.allocate(3, 1);
+  void* b = arena.allocate(64, 64);
+  CHECK(reinterpret_cast<uintptr_t>(b) % 64 == 0);
+  CHECK(a != b);
+  const size_t before = arena.mapped();
+  void* big = arena.allocate(8u << 20, 16);
+  std::memset(big, 1, 8u << 20);
+  CHECK(arena.mapped() >= before + (8u << 20));
+  kept.reset();
+  page = nullptr;
+  // What the reflector uses: reference-counted, so the last value of a page releases it.
+  json::storage_ptr sp = make_page_arena();
+  CHECK(sp.is_shared());
+  json::value v = json::parse(R"({"a":[1,2,3]})", sp);
+  sp = {};
+  CHECK(v.at("a").as_array().size() == 3);
 }
 
 // ---------------------------------------------------------------- retain
