@@ -286,6 +286,7 @@ int proxy_main(const std::vector<std::string>& args) {
       backends.push_back(std::move(real[i]));
     }
     syncers.push_back(std::make_unique<netrules::IptablesSyncer>(*backends.back(), netrules::NodeSettings{.family = families[i]}));
+    syncers.back()->set_keep_payload(false);  // streamed to iptables-restore, not kept
   }
   proxy::SystemClock clock;
   const proxy::Duration sync_period = to_duration(cfg.sync_period());

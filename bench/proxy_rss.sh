@@ -4,7 +4,11 @@
 # (test/apiserver/apiserver.py), the proxy programming iptables in a network namespace made here.
 # Prints VmRSS, RssAnon and VmHWM (peak) of the proxy once its first full sync is done.
 #
-#   sudo bench/proxy_rss.sh [--services N] [--endpoints M] [--knode PATH] [--keep DIR]
+#   sudo bench/proxy_rss.sh [--services N] [--endpoints M] [--knode PATH] [--keep DIR] [--repair]
+#
+# --repair: then flushes the proxy's nat KUBE-PROXY-CANARY chain (as a foreign `iptables -F` would)
+# and reports the same after the full sync that repairs it (iptables-save of the whole ruleset,
+# compare, rewrite what differs), with the peak reset just before the flush (syncPeriod 15 s).
 #
 # The objects are written into the double's state file before it starts (creating 10 000 objects
 # through the API one by one would take minutes); they are shaped as a cluster serves them (uid,
@@ -19,13 +23,15 @@ SERVICES=10000
 ENDPOINTS=10
 KNODE="$(cd "$(dirname "$0")/.." && pwd)/build/knode"
 KEEP=""
+REPAIR=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --services) SERVICES="$2"; shift 2 ;;
     --endpoints) ENDPOINTS="$2"; shift 2 ;;
     --knode) KNODE="$2"; shift 2 ;;
     --keep) KEEP="$2"; shift 2 ;;
-    *) echo "usage: $0 [--services N] [--endpoints M] [--knode PATH] [--keep DIR]" >&2; exit 2 ;;
+    --repair) REPAIR=1; shift ;;
+    *) echo "usage: $0 [--services N] [--endpoints M] [--knode PATH] [--keep DIR] [--repair]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespace, iptables)" >&2; exit 1; }
@@ -138,7 +144,7 @@ hostnameOverride: node1
 mode: iptables
 clusterCIDR: 10.244.0.0/16
 iptables:
-  syncPeriod: 1h
+  syncPeriod: $([ "$REPAIR" = 1 ] && echo 15s || echo 1h)
   minSyncPeriod: 1s
 conntrack:
   maxPerCore: 0
@@ -168,3 +174,22 @@ printf 'services=%d endpoints/service=%d KUBE-SEP rules=%d first sync after %.1f
   "$SERVICES" "$ENDPOINTS" "$rules" "$(echo "$END - $START" | bc)"
 printf 'VmRSS %.1f MiB  RssAnon %.1f MiB  VmHWM (peak) %.1f MiB\n' \
   "$(echo "$rss / 1024" | bc -l)" "$(echo "$anon / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
+
+if [ "$REPAIR" = 1 ]; then
+  echo 5 >"/proc/$PROXY_PID/clear_refs"  # resets VmHWM
+  syncs=$(grep -c 'Synced proxy rules' "$TMP/proxy.log")
+  ip netns exec "$NS" iptables-legacy -t nat -F KUBE-PROXY-CANARY
+  R0=$(date +%s.%N)
+  for _ in $(seq 1 1200); do
+    [ "$(grep -c 'Synced proxy rules' "$TMP/proxy.log")" -gt "$syncs" ] && break
+    sleep 0.1
+  done
+  grep 'Synced proxy rules' "$TMP/proxy.log" | tail -1 | grep -q 'full=true' ||
+    { echo "no repairing full sync within 120 s" >&2; tail -5 "$TMP/proxy.log" >&2; exit 1; }
+  R1=$(date +%s.%N)
+  sleep 2
+  rss=$(kb VmRSS); anon=$(kb RssAnon); hwm=$(kb VmHWM)
+  printf 'repair: full sync logged %.1f s after the flush (syncPeriod 15 s)\n' "$(echo "$R1 - $R0" | bc)"
+  printf 'VmRSS %.1f MiB  RssAnon %.1f MiB  VmHWM (peak since the flush) %.1f MiB\n' \
+    "$(echo "$rss / 1024" | bc -l)" "$(echo "$anon / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
+fi

@@ -16,6 +16,12 @@ class Backend {
   virtual ~Backend() = default;
   // One transaction: `iptables-restore --noflush --counters` fed with payload.
   virtual Status restore(std::string_view payload) = 0;
+  // The same transaction given in pieces (one payload, split anywhere).
+  virtual Status restore_pieces(const std::vector<std::string_view>& pieces) {
+    std::string payload;
+    for (auto p : pieces) payload += p;
+    return restore(payload);
+  }
   // iptables-save output of every table.
   virtual Result<std::string> save() = 0;
   // The rules of one chain (texts after "-A <chain> "), or nullopt when the chain does not exist

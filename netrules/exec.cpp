@@ -18,6 +18,12 @@ std::string netns_path(std::string_view name) { return fmt::format("/run/netns/{
 
 Result<ExecOutput> run_program(const std::vector<std::string>& argv, std::string_view stdin_data,
                                const std::string& netns) {
+  ExecIo io;
+  if (!stdin_data.empty()) io.stdin_pieces.push_back(stdin_data);
+  return run_program_io(argv, io, netns);
+}
+
+Result<ExecOutput> run_program_io(const std::vector<std::string>& argv, const ExecIo& io, const std::string& netns) {
   if (argv.empty()) return Error("run_program: empty argv");
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
@@ -53,9 +59,16 @@ Result<ExecOutput> run_program(const std::vector<std::string>& argv, std::string
   close(out[1]);
   close(err[1]);
   ExecOutput res;
-  size_t written = 0;
+  size_t piece = 0, written = 0;  // the piece being written, and how much of it is
+  auto skip_empty = [&] {
+    while (piece < io.stdin_pieces.size() && written >= io.stdin_pieces[piece].size()) {
+      ++piece;
+      written = 0;
+    }
+  };
+  skip_empty();
   int in_fd = in[1];
-  if (stdin_data.empty()) {
+  if (piece >= io.stdin_pieces.size()) {
     close(in_fd);
     in_fd = -1;
   } else {
@@ -80,17 +93,20 @@ Result<ExecOutput> run_program(const std::vector<std::string>& argv, std::string
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
       if (fds[i].fd == in_fd) {
-        ssize_t w = write(in_fd, stdin_data.data() + written, stdin_data.size() - written);
+        const std::string_view data = io.stdin_pieces[piece];
+        ssize_t w = write(in_fd, data.data() + written, data.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
-        if (w < 0 && errno != EAGAIN && errno != EINTR) written = stdin_data.size();
-        if (written >= stdin_data.size()) {
+        if (w < 0 && errno != EAGAIN && errno != EINTR) piece = io.stdin_pieces.size();  // the reader is gone
+        skip_empty();
+        if (piece >= io.stdin_pieces.size()) {
           close(in_fd);
           in_fd = -1;
         }
       } else {
         ssize_t r = read(fds[i].fd, buf, sizeof buf);
         if (r > 0) {
-          (fds[i].fd == out_fd ? res.out : res.err).append(buf, static_cast<size_t>(r));
+          if (fds[i].fd == out_fd && io.on_stdout) io.on_stdout(std::string_view(buf, static_cast<size_t>(r)));
+          else (fds[i].fd == out_fd ? res.out : res.err).append(buf, static_cast<size_t>(r));
         } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
           close(fds[i].fd);
           (fds[i].fd == out_fd ? out_fd : err_fd) = -1;

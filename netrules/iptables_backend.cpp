@@ -30,11 +30,15 @@ std::string IptablesRestoreBackend::tool(std::string_view base) const {
 }
 
 Status IptablesRestoreBackend::restore(std::string_view payload) {
+  return restore_pieces(std::vector<std::string_view>{payload});
+}
+
+Status IptablesRestoreBackend::restore_pieces(const std::vector<std::string_view>& pieces) {
   // Upstream: iptables-restore -w 5 -W 100000 --noflush --counters. iptables 1.8.9 ignores -W
   // (with a warning), so only -w is passed.
   std::vector<std::string> argv{tool("-restore"), "-w", std::to_string(options_.wait_seconds),
                                 "--noflush", "--counters"};
-  auto r = run_program(argv, payload, options_.netns);
+  auto r = run_program_io(argv, ExecIo{.stdin_pieces = pieces}, options_.netns);
   if (!r) return r.error().wrap(argv[0]);
   if (r->exit_code != 0)
     return Error(fmt::format("{} exited with {}: {}", argv[0], r->exit_code, r->err));

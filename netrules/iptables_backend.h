@@ -25,6 +25,7 @@ class IptablesRestoreBackend final : public Backend {
  public:
   explicit IptablesRestoreBackend(IptablesBackendOptions options);
   Status restore(std::string_view payload) override;
+  Status restore_pieces(const std::vector<std::string_view>& pieces) override;
   Result<std::string> save() override;
   Result<std::optional<std::vector<std::string>>> list_chain(std::string_view table,
                                                              std::string_view chain) override;

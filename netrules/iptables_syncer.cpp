@@ -1,5 +1,7 @@
 #include "netrules/iptables_syncer.h"
 
+#include "netrules/chunked_text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -148,7 +150,7 @@ bool same_rules(const std::vector<std::string>& have, const std::vector<std::str
 // One restore transaction, table by table: chain lines, deletions, rules, then chain removals.
 struct Payload {
   struct Table {
-    std::string decls, dels, rules, removals;
+    ChunkedText decls, dels, rules, removals;
   };
   std::map<std::string, Table, std::less<>> tables;
   size_t rule_lines = 0;
@@ -195,40 +197,35 @@ struct Payload {
     ++rule_lines;
   }
   bool empty() const { return tables.empty(); }
-  std::string render() { return render_merged(*this, nullptr); }
+  std::string render() const { return join(pieces_merged(*this, nullptr)); }
 
-  // `head` then `tail`, section by section (tail's chains are declared after head's, ...), into
-  // one exactly sized string; the parts are released as they are copied.
-  static std::string render_merged(Payload& head, Payload* tail) {
-    static constexpr const char* kOrder[] = {"filter", "nat", "mangle"};
-    auto parts = [&](const char* name) {
-      std::array<Table*, 2> t{};
+  // `head` then `tail`, section by section (tail's chains are declared after head's, ...), as the
+  // pieces of one payload, pointing into the two payloads (which must outlive them).
+  static std::vector<std::string_view> pieces_merged(const Payload& head, const Payload* tail) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOrder{
+        {{"filter", "*filter\n"}, {"nat", "*nat\n"}, {"mangle", "*mangle\n"}}};
+    std::vector<std::string_view> out;
+    for (const auto& [name, header] : kOrder) {
+      std::array<const Table*, 2> t{};
       if (auto it = head.tables.find(name); it != head.tables.end()) t[0] = &it->second;
       if (tail)
         if (auto it = tail->tables.find(name); it != tail->tables.end()) t[1] = &it->second;
-      return t;
-    };
-    size_t size = 0;
-    for (const char* name : kOrder)
-      for (Table* t : parts(name))
-        if (t) size += std::strlen(name) + 10 + t->decls.size() + t->dels.size() + t->rules.size() + t->removals.size();
-    std::string out;
-    out.reserve(size);
-    for (const char* name : kOrder) {
-      auto t = parts(name);
       if (!t[0] && !t[1]) continue;
-      out += '*';
-      out += name;
-      out += '\n';
-      for (std::string Table::*section : {&Table::decls, &Table::dels, &Table::rules, &Table::removals})
-        for (Table* x : t)
-          if (x) {
-            out += x->*section;
-            std::string().swap(x->*section);
-          }
-      out += "COMMIT\n";
+      out.push_back(header);
+      for (ChunkedText Table::*section : {&Table::decls, &Table::dels, &Table::rules, &Table::removals})
+        for (const Table* x : t)
+          if (x) (x->*section).pieces(out);
+      out.push_back("COMMIT\n");
     }
     return out;
+  }
+  static std::string join(const std::vector<std::string_view>& pieces) {
+    size_t n = 0;
+    for (auto p : pieces) n += p.size();
+    std::string s;
+    s.reserve(n);
+    for (auto p : pieces) s += p;
+    return s;
   }
 };
 
@@ -533,8 +530,10 @@ Result<SyncResult> IptablesSyncer::full_sync() {
     res.rule_lines = plan.head.rule_lines + plan.body.rule_lines;
     res.desired_rules = plan.counts;
     if (!plan.head.empty() || !plan.body.empty()) {
-      res.payload = Payload::render_merged(plan.head, &plan.body);
-      if (Status st = backend_.restore(res.payload); !st) return st.error();
+      // Written to iptables-restore piece by piece: never one 40 MB string at 10k Services.
+      const auto pieces = Payload::pieces_merged(plan.head, &plan.body);
+      if (keep_payload_) res.payload = Payload::join(pieces);
+      if (Status st = backend_.restore_pieces(pieces); !st) return st.error();
       res.restored = true;
     }
     auto staged = plan.staged.begin();
@@ -746,7 +745,7 @@ std::string IptablesSyncer::full_payload() const {
   Plan plan;
   plan.stamp = stamp_rule(node_digest(large) + services_digest());
   plan_full(empty, large, plan);
-  return Payload::render_merged(plan.head, &plan.body);
+  return Payload::join(Payload::pieces_merged(plan.head, &plan.body));
 }
 
 RuleCounts IptablesSyncer::count_desired_rules() const {

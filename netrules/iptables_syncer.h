@@ -72,6 +72,9 @@ class IptablesSyncer {
   // Node settings changes need a full sync.
   void set_node_settings(NodeSettings node);
   void request_full_sync() { needs_full_sync_ = true; }
+  // Whether SyncResult::payload holds what a full sync wrote (default; the proxy turns it off: at
+  // 10k Services it is a 40 MB copy nobody reads).
+  void set_keep_payload(bool keep) { keep_payload_ = keep; }
   bool full_sync_pending() const { return needs_full_sync_; }
   size_t service_count() const { return services_.size(); }
   // The ports of one Service that are in the desired state (not deleted).
@@ -164,6 +167,7 @@ class IptablesSyncer {
   std::set<ServicePortName> dirty_;
   size_t total_endpoints_ = 0;
   bool needs_full_sync_ = true;
+  bool keep_payload_ = true;
   bool programmed_large_mode_ = false;
   bool first_sync_ = true;
   uint64_t node_digest_ = 0;     // node-wide share of the digest (as programmed)

@@ -166,12 +166,13 @@ bool EndpointSliceTracker::update(const kube::EndpointSlice* previous, const kub
   }
   std::lock_guard lk(mu_);
   if (any->address_type != netrules::family_name(family_)) return false;
-  auto& slices = slices_[nsn];
+  auto entry = services_.try_emplace(nsn).first;
+  auto& slices = entry->second.slices;
   // A slice may move between services only by being recreated; the previous object's service
   // is the same as the current one's.
   if (current) slices[current->metadata.name] = track_slice(*current, node_name_, topology_);
   else slices.erase(previous->metadata.name);
-  if (slices.empty()) slices_.erase(nsn);
+  if (slices.empty() && entry->second.reported == 0) services_.erase(entry);
   auto& d = dirty_[nsn];
   if (trigger && (!d || *trigger < *d)) d = trigger;
   return true;
@@ -193,12 +194,13 @@ void EndpointSliceTracker::checkout(const std::function<void(const NamespacedNam
     EndpointsMap current;
     {
       std::lock_guard lk(mu_);
-      if (auto it = slices_.find(nsn); it != slices_.end()) current = merge_tracked(nsn, it->second, topology_);
+      auto it = services_.find(nsn);
+      if (it == services_.end()) continue;  // nothing tracked and nothing reported
+      current = merge_tracked(nsn, it->second.slices, topology_);
       const uint64_t digest = current.empty() ? 0 : endpoints_digest(current);
-      auto reported = reported_.find(nsn);
-      if (digest == (reported == reported_.end() ? 0 : reported->second)) continue;
-      if (current.empty()) reported_.erase(reported);
-      else reported_[nsn] = digest;
+      if (digest == it->second.reported) continue;
+      it->second.reported = digest;
+      if (it->second.slices.empty() && digest == 0) services_.erase(it);
     }
     fn(nsn, EndpointsChange{std::move(current), trigger});
   }
@@ -206,8 +208,8 @@ void EndpointSliceTracker::checkout(const std::function<void(const NamespacedNam
 
 EndpointsMap EndpointSliceTracker::endpoints(const NamespacedName& service) const {
   std::lock_guard lk(mu_);
-  auto it = slices_.find(service);
-  return it == slices_.end() ? EndpointsMap{} : merge_tracked(service, it->second, topology_);
+  auto it = services_.find(service);
+  return it == services_.end() ? EndpointsMap{} : merge_tracked(service, it->second.slices, topology_);
 }
 
 size_t EndpointSliceTracker::pending() const {

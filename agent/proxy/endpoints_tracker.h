@@ -105,10 +105,14 @@ class EndpointSliceTracker {
   std::string node_name_;
   netrules::IPFamily family_;
   mutable std::mutex mu_;
-  std::map<NamespacedName, std::map<std::string, TrackedSlice>> slices_;
+  struct Service {
+    std::map<std::string, TrackedSlice> slices;  // by slice name
+    uint64_t reported = 0;  // digest of what the last checkout reported (0: nothing)
+  };
+  // An entry lives while the service has slices or a reported digest.
+  std::map<NamespacedName, Service> services_;
   TopologyTable topology_;
   std::map<NamespacedName, std::optional<WallTime>> dirty_;
-  std::map<NamespacedName, uint64_t> reported_;  // digest of what the last checkout reported
 };
 
 // Parses an RFC 3339 time ("2026-11-27T20:38:23Z", fractional seconds and offsets allowed).
