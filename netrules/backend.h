@@ -2,6 +2,7 @@
 // implementation execs iptables-restore/iptables-save (iptables_backend.h); tests use FakeBackend.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,13 @@ class Backend {
   }
   // iptables-save output of every table.
   virtual Result<std::string> save() = 0;
+  // The same output handed to `sink` piece by piece as it is read (split anywhere).
+  virtual Status save_to(const std::function<void(std::string_view)>& sink) {
+    auto text = save();
+    if (!text) return text.error();
+    sink(*text);
+    return Status::Ok();
+  }
   // The rules of one chain (texts after "-A <chain> "), or nullopt when the chain does not exist
   // (`iptables -t table -S chain`). Used by the canary check.
   virtual Result<std::optional<std::vector<std::string>>> list_chain(std::string_view table,

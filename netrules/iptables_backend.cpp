@@ -45,6 +45,15 @@ Status IptablesRestoreBackend::restore_pieces(const std::vector<std::string_view
   return Status::Ok();
 }
 
+Status IptablesRestoreBackend::save_to(const std::function<void(std::string_view)>& sink) {
+  std::vector<std::string> argv{tool("-save")};
+  auto r = run_program_io(argv, ExecIo{.on_stdout = sink}, options_.netns);
+  if (!r) return r.error().wrap(argv[0]);
+  if (r->exit_code != 0)
+    return Error(fmt::format("{} exited with {}: {}", argv[0], r->exit_code, r->err));
+  return Status::Ok();
+}
+
 Result<std::string> IptablesRestoreBackend::save() {
   std::vector<std::string> argv{tool("-save")};
   auto r = run_program(argv, {}, options_.netns);

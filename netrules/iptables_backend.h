@@ -27,6 +27,7 @@ class IptablesRestoreBackend final : public Backend {
   Status restore(std::string_view payload) override;
   Status restore_pieces(const std::vector<std::string_view>& pieces) override;
   Result<std::string> save() override;
+  Status save_to(const std::function<void(std::string_view)>& sink) override;
   Result<std::optional<std::vector<std::string>>> list_chain(std::string_view table,
                                                              std::string_view chain) override;
   const IptablesBackendOptions& options() const { return options_; }

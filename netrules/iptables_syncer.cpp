@@ -1,6 +1,7 @@
 #include "netrules/iptables_syncer.h"
 
 #include "netrules/chunked_text.h"
+#include "netrules/saved_tables.h"
 
 #include <fmt/format.h>
 
@@ -140,11 +141,13 @@ const std::vector<std::pair<ServicePort, std::vector<Endpoint>>>& fingerprint_se
 }
 
 // Canonical comparison of what a chain holds with what it should hold.
-bool same_rules(const std::vector<std::string>& have, const std::vector<std::string>& want) {
+bool same_rules(const SavedTables::Chain& have, const std::vector<std::string>& want) {
   if (have.size() != want.size()) return false;
-  for (size_t i = 0; i < have.size(); ++i)
-    if (have[i] != want[i] && canonical_rule_text(have[i]) != canonical_rule_text(want[i])) return false;
-  return true;
+  size_t i = 0;
+  return have.each([&](std::string_view r) {
+    const std::string& w = want[i++];
+    return r == w || canonical_rule_text(r) == canonical_rule_text(w);
+  });
 }
 
 // One restore transaction, table by table: chain lines, deletions, rules, then chain removals.
@@ -280,7 +283,15 @@ struct IptablesSyncer::Plan {
   Payload body;  // service chains, stale chain removals, jumps
   RuleCounts counts;
   size_t chains_written = 0, chains_deleted = 0;
-  std::vector<std::pair<const ServicePortName*, Programmed>> staged;  // present services, in order
+  // Present services, in order: their new programmed state, or `keep` when it is the same as now
+  // (a repair rewrites little; not copying every service's state again keeps the heap compact).
+  struct Staged {
+    const Entry* entry = nullptr;
+    bool keep = false;
+    Programmed prog;
+    const Programmed& effective() const { return keep ? entry->prog : prog; }
+  };
+  std::vector<Staged> staged;
 };
 
 IptablesSyncer::IptablesSyncer(Backend& backend, NodeSettings node) : backend_(backend), node_(std::move(node)) {}
@@ -377,6 +388,18 @@ IptablesSyncer::Programmed IptablesSyncer::programmed_state(const Entry& e, cons
   return p;
 }
 
+bool IptablesSyncer::same_programmed(const Programmed& a, const Programmed& b) {
+  if (a.chains_pending || b.chains_pending || a.has_endpoints != b.has_endpoints || a.digest != b.digest ||
+      a.chains.size() != b.chains.size() || !(a.shared == b.shared))
+    return false;
+  for (size_t i = 0; i < a.chains.size(); ++i)
+    if (a.chains[i].rules != b.chains[i].rules || a.chains[i].kind != b.chains[i].kind ||
+        a.chains[i].hash != b.chains[i].hash)
+      return false;
+  if (!a.conntrack || !b.conntrack) return !a.conntrack && !b.conntrack;
+  return *a.conntrack->port == *b.conntrack->port && a.conntrack->reachable_ips == b.conntrack->reachable_ips;
+}
+
 void IptablesSyncer::commit_entry(Entry& e, Programmed prog) {
   services_digest_ -= e.prog.digest;
   e.prog = std::move(prog);
@@ -412,13 +435,13 @@ void IptablesSyncer::add_conntrack_cleanup(const Entry& e, bool has_endpoints_no
   }
 }
 
-void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& plan) const {
+void IptablesSyncer::plan_full(const SavedTables& current, bool large, Plan& plan) const {
   auto ensure = [&](Payload& p, std::string_view table, std::string_view chain, const std::vector<std::string>& rules) {
     if (table == "nat") plan.counts.nat += rules.size();
     else if (table == "filter") plan.counts.filter += rules.size();
     if (!plan.write) return;
-    const ChainState* c = current.chain(table, chain);
-    if (c && same_rules(c->rules, rules)) return;
+    const SavedTables::Chain* c = current.chain(table, chain);
+    if (c && same_rules(*c, rules)) return;
     p.write_chain(table, chain, rules);
     ++plan.chains_written;
   };
@@ -429,7 +452,11 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
     if (!e.present) continue;
     ServiceRuleset rs = build_service_rules(*e.port, e.endpoints, node_, large);
     for (const auto& c : rs.nat_chains) ensure(plan.body, "nat", c.name, c.rules);
-    if (plan.stage) plan.staged.emplace_back(&name, programmed_state(e, rs));
+    if (plan.stage) {
+      Programmed p = programmed_state(e, rs);
+      if (e.programmed && same_programmed(e.prog, p)) plan.staged.push_back(Plan::Staged{.entry = &e, .keep = true});
+      else plan.staged.push_back(Plan::Staged{.entry = &e, .keep = false, .prog = std::move(p)});
+    }
     for (size_t i = 0; i < kSharedChainCount; ++i)
       std::move(rs.shared[i].begin(), rs.shared[i].end(), std::back_inserter(shared[i]));
   }
@@ -451,13 +478,13 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
     ensure(plan.head, shared_chain_table(sc), shared_chain_name(sc), shared[i]);
   }
   if (!plan.write) return;
-  if (const TableState* nat = current.table("nat")) {
+  if (const auto* nat_order = current.order("nat")) {
     std::vector<ChainName> desired;  // service chains we keep
-    for (const auto& [_, prog] : plan.staged)
-      for (const auto& c : prog.chains) desired.push_back(c.name());
+    for (const auto& st : plan.staged)
+      for (const auto& c : st.effective().chains) desired.push_back(c.name());
     auto by_name = [](const ChainName& a, const ChainName& b) { return a.view() < b.view(); };
     std::sort(desired.begin(), desired.end(), by_name);
-    for (const auto& name : nat->order)
+    for (const auto& name : *nat_order)
       if (is_service_chain_name(name) &&
           !std::binary_search(desired.begin(), desired.end(), name, [](const auto& a, const auto& b) {
             auto view = [](const auto& x) -> std::string_view {
@@ -471,15 +498,14 @@ void IptablesSyncer::plan_full(const IptablesState& current, bool large, Plan& p
       }
   }
   for (const auto& j : node.jumps) {
-    const ChainState* from = current.chain(j.table, j.from);
+    const SavedTables::Chain* from = current.chain(j.table, j.from);
     bool found = false;
     if (from) {
       std::string want = canonical_rule_text(j.rule);
-      for (const auto& r : from->rules)
-        if (r == j.rule || canonical_rule_text(r) == want) {
-          found = true;
-          break;
-        }
+      from->each([&](std::string_view r) {
+        found = r == j.rule || canonical_rule_text(r) == want;
+        return !found;
+      });
     }
     if (!found) plan.body.insert_rule(j.table, j.from, 1, j.rule);
   }
@@ -515,16 +541,16 @@ Result<SyncResult> IptablesSyncer::full_sync() {
       ++it;
     }
   } else {
-    auto saved = backend_.save();
-    if (!saved) return saved.error().wrap("iptables-save");
-    auto current = parse_iptables_save(*saved);
-    if (!current) return current.error().wrap("parsing iptables-save output");
-    std::string().swap(*saved);
+    // Read as it is printed, into mapped blocks (saved_tables.h): no 33 MB string at 10k Services.
+    auto current = std::make_unique<SavedTables>();
+    if (Status st = backend_.save_to([&](std::string_view piece) { current->feed(piece); }); !st)
+      return st.error().wrap("iptables-save");
+    if (Status st = current->finish(); !st) return st.error().wrap("parsing iptables-save output");
     Plan plan;
     plan.stage = true;
     plan.stamp = stamp_rule(digest);
     plan_full(*current, large, plan);
-    *current = IptablesState();
+    current.reset();
     res.chains_written = plan.chains_written;
     res.chains_deleted = plan.chains_deleted;
     res.rule_lines = plan.head.rule_lines + plan.body.rule_lines;
@@ -546,10 +572,9 @@ Result<SyncResult> IptablesSyncer::full_sync() {
         it = services_.erase(it);
         continue;
       }
-      Programmed& p = staged->second;
-      ++staged;
-      if (dirty) add_conntrack_cleanup(e, p.has_endpoints, res.conntrack);
-      commit_entry(e, std::move(p));
+      Plan::Staged& st = *staged++;
+      if (dirty) add_conntrack_cleanup(e, st.effective().has_endpoints, res.conntrack);
+      if (!st.keep) commit_entry(e, std::move(st.prog));
       ++it;
     }
   }
@@ -741,7 +766,7 @@ Result<bool> IptablesSyncer::check_canaries() {
 
 std::string IptablesSyncer::full_payload() const {
   const bool large = large_cluster_mode();
-  IptablesState empty;
+  SavedTables empty;
   Plan plan;
   plan.stamp = stamp_rule(node_digest(large) + services_digest());
   plan_full(empty, large, plan);
@@ -749,7 +774,7 @@ std::string IptablesSyncer::full_payload() const {
 }
 
 RuleCounts IptablesSyncer::count_desired_rules() const {
-  IptablesState empty;
+  SavedTables empty;
   Plan plan;
   plan.write = false;
   plan_full(empty, large_cluster_mode(), plan);

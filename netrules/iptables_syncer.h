@@ -38,7 +38,7 @@
 
 namespace knode::netrules {
 
-class IptablesState;
+class SavedTables;
 
 // -A rules of the complete desired ruleset per table (kubeproxy_sync_proxy_rules_iptables_total).
 struct RuleCounts {
@@ -122,6 +122,7 @@ class IptablesSyncer {
    public:
     SharedLines() = default;
     explicit SharedLines(const std::array<std::vector<std::string>, kSharedChainCount>& by_chain);
+    bool operator==(const SharedLines&) const = default;
     std::span<const std::string> chain(size_t i) const {
       return {lines_.data() + begin_[i], static_cast<size_t>(begin_[i + 1] - begin_[i])};
     }
@@ -150,12 +151,14 @@ class IptablesSyncer {
   bool large_cluster_mode() const;
   uint64_t node_digest(bool large) const;
   uint64_t services_digest() const;  // the present services' shares of the digest
-  void plan_full(const IptablesState& current, bool large, Plan& plan) const;
+  void plan_full(const SavedTables& current, bool large, Plan& plan) const;
   Result<SyncResult> full_sync();
   Result<bool> stamp_matches(uint64_t digest);
   std::string stamp_rule(uint64_t digest) const;
   Result<SyncResult> partial_sync();
   Programmed programmed_state(const Entry& e, const ServiceRuleset& rs) const;
+  // The same programmed state (a full sync that changes nothing of a service keeps its state).
+  static bool same_programmed(const Programmed& a, const Programmed& b);
   void commit_entry(Entry& e, Programmed prog);
   // Before the inputs of a service adopted at start change: render what it programmed.
   void render_adopted(Entry& e);
