@@ -76,17 +76,23 @@ void Informer::enqueue(Delta&& d) {
   std::lock_guard lk(mu_);
   uint64_t seq = ++seq_;
   if (stopping_) return;
-  Item item{d.type, std::move(d.key), std::move(d.obj), std::move(d.kept), seq};
+  Item item{d.type, std::move(d.key), std::move(d.obj), std::move(d.old), seq};
+  // Coalesces a change per key: the first change of a key keeps what the handlers saw (every
+  // change before it was delivered), the latest replaces the rest.
+  auto coalesce = [this](Item&& it) {
+    auto [p, fresh] = pending_.try_emplace(it.key);
+    if (fresh) p->second.seen = it.type == Delta::Type::Added ? nullptr : it.old;
+    p->second.latest = std::move(it);
+  };
   if (!resync_needed_ && queue_.size() >= opts_.queue_capacity) {
-    for (auto& q : queue_) pending_.insert_or_assign(q.key, std::move(q));
+    for (auto& q : queue_) coalesce(std::move(q));
     queue_.clear();
     resync_needed_ = true;
     ++stats_.overflows;
     cv_.notify_all();
   }
   if (resync_needed_) {
-    std::string key = item.key;
-    pending_.insert_or_assign(std::move(key), std::move(item));
+    coalesce(std::move(item));
     return;
   }
   queue_.push_back(std::move(item));
@@ -133,32 +139,48 @@ void guarded(const char* what, F&& f) {
 }
 }  // namespace
 
+// In order, with nothing coalesced: `old` is what the handlers saw.
 void Informer::deliver(const Item& item) {
+  switch (item.type) {
+    case Delta::Type::Added:
+      for (auto& h : handlers_)
+        if (h.on_add) guarded("add", [&] { h.on_add(item.obj); });
+      break;
+    case Delta::Type::Updated:
+      for (auto& h : handlers_)
+        if (h.on_update) guarded("update", [&] { h.on_update(item.old, item.obj); });
+      break;
+    case Delta::Type::Deleted: {
+      const ObjectPtr& last = item.obj ? item.obj : item.old;
+      for (auto& h : handlers_)
+        if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
+      break;
+    }
+  }
+}
+
+// After an overflow: from what the handlers saw to the latest state.
+void Informer::deliver_coalesced(const Pending& p) {
+  const Item& item = p.latest;
   if (item.type == Delta::Type::Deleted) {
-    auto it = delivered_.find(item.key);
-    if (it == delivered_.end()) return;  // the handlers never saw it
-    ObjectPtr last = item.obj ? item.obj : it->second.object();
-    delivered_.erase(it);
+    if (!p.seen) return;  // added and deleted while queued: the handlers never saw it
+    const ObjectPtr& last = item.obj ? item.obj : p.seen;
     for (auto& h : handlers_)
       if (h.on_delete) guarded("delete", [&] { h.on_delete(last); });
     return;
   }
-  auto [it, inserted] = delivered_.try_emplace(item.key, item.kept);
-  if (inserted) {
+  if (!p.seen) {
     for (auto& h : handlers_)
       if (h.on_add) guarded("add", [&] { h.on_add(item.obj); });
     return;
   }
-  if (it->second == item.kept) return;
-  ObjectPtr old = it->second.object();
-  it->second = item.kept;
   for (auto& h : handlers_)
-    if (h.on_update) guarded("update", [&] { h.on_update(old, item.obj); });
+    if (h.on_update) guarded("update", [&] { h.on_update(p.seen, item.obj); });
 }
 
 void Informer::resync() {
   uint64_t upto = 0;
-  std::unordered_map<std::string, Item> changed;
+  std::unordered_map<std::string, Pending> changed;
   {
     std::lock_guard lk(mu_);
     changed.swap(pending_);
@@ -167,7 +189,7 @@ void Informer::resync() {
   }
   log::warning("Informer handler queue overflowed; resyncing handlers to the latest state of each changed object",
                "informer", opts_.reflector.name, "objects", changed.size());
-  for (auto& [_, item] : changed) deliver(item);
+  for (auto& [_, p] : changed) deliver_coalesced(p);
   for (auto& h : handlers_)
     if (h.on_resync) guarded("resync", [&] { h.on_resync(); });
   std::lock_guard lk(mu_);

@@ -3,7 +3,10 @@
 // network thread. When the queue overflows, it turns into a resync: changes are then kept per
 // object (the latest one replaces an earlier one of the same key, so what waits is bounded by the
 // number of objects), and the handlers get the difference between what they last saw and each
-// changed object's latest state (adds, updates and deletions), so nothing is silently lost.
+// changed object's latest state (adds, updates and deletions), so nothing is silently lost. What
+// they last saw is the store's previous state carried by each change (the first change of a key
+// after an overflow keeps it): the informer keeps no copy of the cache of its own. A list is
+// applied page by page and fetches its next page once at most `list_backlog` changes wait.
 //
 // With a `retain` function the store keeps only part of each object (Store::set_retain): handlers
 // still receive the full new object, while `old` in on_update and the object of an on_delete that
@@ -84,13 +87,20 @@ class Informer {
   struct Item {
     Delta::Type type;
     std::string key;
-    ObjectPtr obj;
-    Cached kept;     // what the store cached of obj (Added, Updated)
+    ObjectPtr obj;  // the new object (Added, Updated) or the last state (Deleted)
+    ObjectPtr old;  // what the store held before (Updated, Deleted): what the handlers have seen
     uint64_t seq;
+  };
+  // After an overflow, per key: what the handlers saw (the `old` of its first undelivered change;
+  // null when they did not see the object) and its latest change.
+  struct Pending {
+    ObjectPtr seen;
+    Item latest;
   };
   void enqueue(Delta&& d);
   void run_handlers();
   void deliver(const Item& item);
+  void deliver_coalesced(const Pending& p);
   void resync();
 
   Store store_;
@@ -102,7 +112,7 @@ class Informer {
   mutable std::condition_variable cv_;
   std::deque<Item> queue_;
   bool resync_needed_ = false;
-  std::unordered_map<std::string, Item> pending_;  // after an overflow: the latest change per key
+  std::unordered_map<std::string, Pending> pending_;  // after an overflow
   bool stopping_ = false;
   std::function<void()> resume_list_;  // a list waiting for the queue to drain
   uint64_t seq_ = 0;              // sequence of enqueued changes
@@ -112,9 +122,6 @@ class Informer {
   InformerStats stats_;
   std::thread thread_;
   bool started_ = false;
-
-  // Handler thread only: what the handlers have seen, by key (as the store kept it).
-  std::unordered_map<std::string, Cached> delivered_;
 };
 
 }  // namespace knode::kube
