@@ -122,7 +122,7 @@ class Store {
   std::unordered_set<std::string> listed_;  // keys listed by the replacement in progress
 };
 
-// A retain function keeping metadata {name, namespace, uid, resourceVersion, the labels named in
+// A retain function keeping metadata {name, namespace, resourceVersion, the labels named in
 // `labels`} and the top-level fields named in `fields` (e.g. an EndpointSlice's addressType).
 Store::RetainFunc retain_metadata(std::vector<std::string> labels, std::vector<std::string> fields = {});
 
